@@ -1,0 +1,12 @@
+export { CircuitBreaker, REJECTED } from './CircuitBreaker.js';
+export type { BreakerBehaviour, BreakerSnapshot, CircuitBreakerResult, StateChange } from './CircuitBreaker.js';
+export { CircuitBreakerRegistry } from './CircuitBreakerRegistry.js';
+export type { RegistryOptions } from './CircuitBreakerRegistry.js';
+export { DEFAULT_BREAKER_OPTIONS, breakerOptionsSchema, resolveBreakerOptions } from './config.js';
+export type { BreakerOptions, ResolvedBreakerOptions } from './config.js';
+export { CIRCUIT_OPEN_CODE, CircuitOpenError, findCircuitOpenError, isCircuitOpenError } from './errors.js';
+export type { Fallback, FallbackTrigger } from './fallback.js';
+export { STATE_VALUE } from './state.js';
+export type { CircuitState, TransitionReason } from './state.js';
+export { CountWindow, TimeWindow } from './window.js';
+export type { OutcomeWindow } from './window.js';

@@ -1,0 +1,1 @@
+export { ConfigValidationError, parseOptions } from './validate.js';
