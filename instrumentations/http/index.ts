@@ -1,0 +1,1 @@
+export { HttpBreakerInstrumentation } from './HttpBreakerInstrumentation.js';

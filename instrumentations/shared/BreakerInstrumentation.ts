@@ -1,0 +1,67 @@
+import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
+import { InstrumentationBase, type InstrumentationConfig, type InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
+import type { EventLoggerProvider } from '../../src/telemetry/index.js';
+import { HttpPolicy } from './HttpPolicy.js';
+import type { BreakerRuntime, HttpBreakerInstrumentationConfig } from './types.js';
+
+export const PACKAGE_VERSION = '0.1.0';
+
+/**
+ * Base of our HTTP instrumentations: an OTel `Instrumentation` (so NodeSDK hands it the
+ * tracer, meter and logger providers) that patches prototypes or dispatchers itself rather
+ * than module exports, with plain wrappers that the official instrumentations' shimmer cannot
+ * unwrap (research/otel.md §2.3).
+ */
+export abstract class BreakerInstrumentation extends InstrumentationBase<InstrumentationConfig & HttpBreakerInstrumentationConfig> {
+  protected readonly runtime: BreakerRuntime;
+  protected readonly policy: HttpPolicy;
+  private on = false;
+
+  constructor(name: string, config: HttpBreakerInstrumentationConfig) {
+    // InstrumentationBase calls enable() from its constructor, before our fields exist:
+    // start disabled and enable at the end of ours.
+    super(name, PACKAGE_VERSION, { ...config, enabled: false });
+    this.runtime = config.runtime;
+    this.policy = new HttpPolicy(config);
+    this.setConfig({ ...config, enabled: config.enabled ?? true });
+    if (config.enabled ?? true) this.enable();
+  }
+
+  protected override init(): InstrumentationModuleDefinition[] {
+    return [];
+  }
+
+  override enable(): void {
+    if (this.on || !this.runtime) return;
+    this.on = true;
+    this.install();
+  }
+
+  override disable(): void {
+    if (!this.on) return;
+    this.on = false;
+    this.uninstall();
+  }
+
+  get enabled(): boolean {
+    return this.on;
+  }
+
+  override setTracerProvider(provider: TracerProvider): void {
+    super.setTracerProvider(provider);
+    this.runtime?.telemetry.useTracerProvider(provider);
+  }
+
+  override setMeterProvider(provider: MeterProvider): void {
+    super.setMeterProvider(provider);
+    this.runtime?.telemetry.useMeterProvider(provider);
+  }
+
+  override setLoggerProvider(provider: Parameters<InstrumentationBase['setLoggerProvider']>[0]): void {
+    super.setLoggerProvider(provider);
+    this.runtime?.telemetry.useLoggerProvider(provider as unknown as EventLoggerProvider);
+  }
+
+  protected abstract install(): void;
+  protected abstract uninstall(): void;
+}

@@ -1,0 +1,47 @@
+import type { CircuitBreakerRegistry } from '../../src/breaker/index.js';
+import type { BreakerTelemetry } from '../../src/telemetry/index.js';
+
+/** Where an outgoing HTTP call goes. */
+export interface HttpDestination {
+  /** `http:` or `https:`. */
+  protocol: string;
+  host: string;
+  port: number;
+  /** `protocol//host:port`, with IPv6 hosts in brackets; never credentials. */
+  origin: string;
+}
+
+/** How an outgoing HTTP call ended, as the failure test sees it. */
+export type HttpOutcome =
+  | { kind: 'response'; statusCode: number; destination: HttpDestination }
+  | { kind: 'error'; error: Error; destination: HttpDestination };
+
+/** Options shared by the node:http and fetch/undici breaker instrumentations. */
+export interface HttpBreakerOptions {
+  /**
+   * Destinations never put behind a breaker: an origin (`http://host:port`), a host name, a
+   * RegExp tested against the origin, or a predicate. The OTLP exporter endpoints (from
+   * `OTEL_EXPORTER_OTLP_*ENDPOINT`, and localhost:4317/4318) are always ignored, as is any
+   * request made while tracing is suppressed (the SDK's own exports).
+   */
+  ignore?: ReadonlyArray<string | RegExp | ((destination: HttpDestination) => boolean)>;
+  /** Status codes that count as failures. Default: 500 to 599 (4xx never trips). */
+  failureStatusCodes?: ReadonlyArray<number> | ((statusCode: number) => boolean);
+  /** The final word on whether an outcome is a failure; overrides `failureStatusCodes`. */
+  isFailure?: (outcome: HttpOutcome) => boolean;
+  /** The breaker name for a destination. Default: its origin, so one breaker per `host:port`. */
+  breakerKey?: (destination: HttpDestination) => string;
+  /** Keep query strings in `url.full` of spans we create. Default false (they often carry tokens). */
+  captureQueryString?: boolean;
+}
+
+/** What an instrumentation needs from the running plugin. */
+export interface BreakerRuntime {
+  registry: CircuitBreakerRegistry;
+  telemetry: BreakerTelemetry;
+}
+
+export interface HttpBreakerInstrumentationConfig extends HttpBreakerOptions {
+  runtime: BreakerRuntime;
+  enabled?: boolean;
+}

@@ -1,0 +1,1 @@
+export { UndiciBreakerInstrumentation } from './UndiciBreakerInstrumentation.js';

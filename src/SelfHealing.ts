@@ -1,0 +1,75 @@
+import { diag } from '@opentelemetry/api';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
+import { HttpBreakerInstrumentation, UndiciBreakerInstrumentation, type BreakerRuntime } from '../instrumentations/index.js';
+import { CircuitBreakerRegistry } from './breaker/index.js';
+import type { Clock } from './clock.js';
+import { validateOptions, type SelfHealingOptions } from './options.js';
+import { BreakerTelemetry } from './telemetry/index.js';
+
+export const VERSION = '0.1.0';
+const INSTANCE = Symbol.for('otel-self-heal.instance');
+const slots = globalThis as unknown as Record<symbol, SelfHealing | undefined>;
+
+/**
+ * The running plugin: its breakers and instrumentations, and later components (health,
+ * recovery, configuration, optimizer, coordination) hang off it. One per process; reach it with
+ * {@link getSelfHealing}.
+ */
+export class SelfHealing {
+  /** Every circuit breaker, by name (for HTTP: the destination origin). */
+  readonly breakers: CircuitBreakerRegistry;
+  /** Our instrumentations, already enabled; NodeSDK hands them its providers. */
+  readonly instrumentations: readonly Instrumentation[];
+  readonly options: Readonly<SelfHealingOptions>;
+  private readonly telemetry: BreakerTelemetry;
+  private stopped = false;
+
+  constructor(options: SelfHealingOptions = {}, internals: { clock?: Clock } = {}) {
+    this.options = validateOptions(options);
+    const o = this.options;
+    this.breakers = new CircuitBreakerRegistry({
+      defaults: o.breaker,
+      overrides: o.overrides,
+      maxBreakers: o.maxBreakers,
+      idleTimeoutMs: o.breakerIdleTimeoutMs,
+      clock: internals.clock,
+    });
+    this.telemetry = new BreakerTelemetry(this.breakers, VERSION, o.http?.captureQueryString ?? false);
+    const runtime: BreakerRuntime = { registry: this.breakers, telemetry: this.telemetry };
+    const http = { ...o.http, runtime };
+    const list: Instrumentation[] = [];
+    if (o.http?.node !== false) list.push(new HttpBreakerInstrumentation(http));
+    if (o.http?.fetch !== false) list.push(new UndiciBreakerInstrumentation(http));
+    this.instrumentations = list;
+
+    const previous = slots[INSTANCE];
+    if (previous && !previous.stopped) {
+      diag.warn('otel-self-heal: a second instance was created; the first one is shut down');
+      void previous.shutdown();
+    }
+    slots[INSTANCE] = this;
+  }
+
+  /** True once {@link shutdown} ran. */
+  get isShutdown(): boolean {
+    return this.stopped;
+  }
+
+  /**
+   * Unpatches every client, drops telemetry subscriptions and forgets the breakers. NodeSDK's
+   * own `shutdown()` calls it; calling it again does nothing.
+   */
+  async shutdown(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const i of this.instrumentations) i.disable();
+    this.telemetry.close();
+    this.breakers.clear();
+    if (slots[INSTANCE] === this) slots[INSTANCE] = undefined;
+  }
+}
+
+/** The running plugin, or undefined before {@link withSelfHealing} (or after shutdown). */
+export function getSelfHealing(): SelfHealing | undefined {
+  return slots[INSTANCE];
+}

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import type { BreakerOptions } from './breaker/index.js';
+import { parseOptions } from './config/index.js';
+import type { HttpBreakerOptions } from '../instrumentations/index.js';
+
+/** Options of {@link withSelfHealing}; every field is optional. */
+export interface SelfHealingOptions {
+  /** Set false to add nothing (the SDK config is returned as given). Default true. */
+  enabled?: boolean;
+  /** Options of every circuit breaker (see the README's table). */
+  breaker?: BreakerOptions;
+  /** Breaker options per breaker name (for HTTP: `http://host:port`), over `breaker`. */
+  overrides?: Record<string, BreakerOptions>;
+  /** Most breakers kept at once; least recently used beyond it are dropped. Default 10000. */
+  maxBreakers?: number;
+  /** A breaker unused this long (ms) is dropped and recreated closed on its next call. Default 600000. */
+  breakerIdleTimeoutMs?: number;
+  /** Outgoing HTTP: which calls are guarded, what is a failure. */
+  http?: HttpBreakerOptions & {
+    /** Guard node:http / node:https requests. Default true. */
+    node?: boolean;
+    /** Guard global fetch and undici requests. Default true. */
+    fetch?: boolean;
+  };
+  /**
+   * Add `@opentelemetry/instrumentation-http` and `-undici` when the SDK config has none, so
+   * guarded calls have spans. Default true; they must be installed (they are optional peers).
+   */
+  officialInstrumentations?: boolean;
+}
+
+const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', { error: 'must be a function' });
+const record = z.record(z.string(), z.unknown(), { error: 'must be an object of breaker options' });
+
+const optionsSchema = z
+  .object({
+    enabled: z.boolean({ error: 'must be true or false' }).optional(),
+    breaker: record.optional(),
+    overrides: z.record(z.string(), record, { error: 'must map breaker names to breaker options' }).optional(),
+    maxBreakers: z.number().int().min(1, { error: 'must be a whole number of at least 1' }).optional(),
+    breakerIdleTimeoutMs: z.number().min(1, { error: 'must be a positive number of milliseconds' }).optional(),
+    http: z
+      .object({
+        node: z.boolean({ error: 'must be true or false' }).optional(),
+        fetch: z.boolean({ error: 'must be true or false' }).optional(),
+        ignore: z
+          .array(z.union([z.string(), z.instanceof(RegExp), fn]), {
+            error: 'must be a list of origins, host names, RegExps or predicates',
+          })
+          .optional(),
+        failureStatusCodes: z
+          .union([z.array(z.number().int().min(100).max(599)), fn], {
+            error: 'must be a list of HTTP status codes (100-599) or a function (statusCode) => boolean',
+          })
+          .optional(),
+        isFailure: fn.optional(),
+        breakerKey: fn.optional(),
+        captureQueryString: z.boolean({ error: 'must be true or false' }).optional(),
+      })
+      .strict()
+      .optional(),
+    officialInstrumentations: z.boolean({ error: 'must be true or false' }).optional(),
+  })
+  .strict();
+
+/** Validates the plugin options; breaker option values are checked when the registry is built. */
+export function validateOptions(options: unknown): SelfHealingOptions {
+  return parseOptions(optionsSchema, options ?? {}, '') as SelfHealingOptions;
+}

@@ -1,0 +1,166 @@
+import {
+  SpanKind,
+  SpanStatusCode,
+  context,
+  metrics,
+  trace,
+  type Attributes,
+  type BatchObservableCallback,
+  type Meter,
+  type MeterProvider,
+  type Observable,
+  type Span,
+  type Tracer,
+  type TracerProvider,
+} from '@opentelemetry/api';
+import { STATE_VALUE, type CircuitBreakerRegistry, type CircuitOpenError, type StateChange } from '../breaker/index.js';
+import type { Disposer } from '../disposer.js';
+import { SEVERITY, eventLogger, type EventLoggerProvider } from './logs.js';
+import * as N from './names.js';
+import { redactUrl } from './redact.js';
+
+/** What telemetry knows of a call the breaker refused. */
+export interface RejectedCall {
+  method: string;
+  /** The full URL or origin; credentials and query are stripped before it is recorded. */
+  url?: string;
+  serverAddress?: string;
+  serverPort?: number;
+}
+
+/**
+ * Emits the breaker's decisions: per transition a log event, a span event on the active span
+ * and a short span linked to the failed calls; per rejected call a span event (on the call's
+ * own span, or on one we create when there is none); and the state and call-count metrics,
+ * read from the breakers' own counters at collection time so the hot path records nothing.
+ */
+export class BreakerTelemetry {
+  private tracerProvider: TracerProvider | undefined;
+  private loggerProvider: EventLoggerProvider | undefined;
+  private meterBinding: { meter: Meter; callback: BatchObservableCallback; observables: Observable[] } | undefined;
+  private readonly unsubscribe: Disposer;
+
+  constructor(
+    private readonly registry: CircuitBreakerRegistry,
+    private readonly version: string,
+    private readonly keepQuery = false,
+  ) {
+    this.unsubscribe = registry.onStateChange((change) => this.stateChanged(change));
+  }
+
+  useTracerProvider(provider: TracerProvider): void {
+    this.tracerProvider = provider;
+  }
+
+  useLoggerProvider(provider: EventLoggerProvider): void {
+    this.loggerProvider = provider;
+  }
+
+  /** Registers the observable instruments on `provider`'s meter (once per provider). */
+  useMeterProvider(provider: MeterProvider): void {
+    const meter = provider.getMeter(N.SCOPE_NAME, this.version);
+    if (this.meterBinding?.meter === meter) return;
+    this.unbindMeter();
+    const state = meter.createObservableGauge(N.METRIC_BREAKER_STATE, {
+      description: 'Circuit breaker state: 0 closed, 1 half-open, 2 open',
+      unit: '1',
+    });
+    const calls = meter.createObservableCounter(N.METRIC_BREAKER_CALLS, {
+      description: 'Calls through a circuit breaker, by outcome (success, failure, rejected, fallback)',
+      unit: '{call}',
+    });
+    const callback: BatchObservableCallback = (result) => {
+      for (const b of this.registry) {
+        const name = { [N.ATTR_BREAKER_NAME]: b.name };
+        result.observe(state, STATE_VALUE[b.state], name);
+        result.observe(calls, b.successes, { ...name, [N.ATTR_OUTCOME]: 'success' });
+        result.observe(calls, b.failures, { ...name, [N.ATTR_OUTCOME]: 'failure' });
+        result.observe(calls, b.rejections, { ...name, [N.ATTR_OUTCOME]: 'rejected' });
+        result.observe(calls, b.fallbacks, { ...name, [N.ATTR_OUTCOME]: 'fallback' });
+      }
+    };
+    meter.addBatchObservableCallback(callback, [state, calls]);
+    this.meterBinding = { meter, callback, observables: [state, calls] };
+  }
+
+  /**
+   * Records a refused call. `callSpan` is the call's own CLIENT span when an HTTP
+   * instrumentation made one; otherwise a CLIENT span is created here so the refusal shows in
+   * the trace.
+   */
+  rejected(error: CircuitOpenError, call: RejectedCall, callSpan?: Span): void {
+    const eventAttrs: Attributes = { [N.ATTR_BREAKER_NAME]: error.breaker, [N.ATTR_BREAKER_STATE]: error.state };
+    if (callSpan?.isRecording()) {
+      callSpan.addEvent(N.EVENT_BREAKER_REJECTED, eventAttrs);
+      callSpan.setAttribute(N.SEMCONV.errorType, N.ERROR_TYPE_CIRCUIT_OPEN);
+      return;
+    }
+    const attributes: Attributes = {
+      [N.SEMCONV.httpRequestMethod]: call.method,
+      [N.SEMCONV.errorType]: N.ERROR_TYPE_CIRCUIT_OPEN,
+      [N.ATTR_BREAKER_NAME]: error.breaker,
+    };
+    if (call.serverAddress) attributes[N.SEMCONV.serverAddress] = call.serverAddress;
+    if (call.serverPort) attributes[N.SEMCONV.serverPort] = call.serverPort;
+    const url = call.url && redactUrl(call.url, this.keepQuery);
+    if (url) attributes[N.SEMCONV.urlFull] = url;
+    const span = this.tracer().startSpan(call.method, { kind: SpanKind.CLIENT, attributes }, context.active());
+    span.addEvent(N.EVENT_BREAKER_REJECTED, eventAttrs);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+    span.end();
+  }
+
+  close(): void {
+    this.unsubscribe();
+    this.unbindMeter();
+  }
+
+  private stateChanged(change: StateChange): void {
+    const attributes: Attributes = {
+      [N.ATTR_BREAKER_NAME]: change.breaker,
+      [N.ATTR_BREAKER_STATE_FROM]: change.from,
+      [N.ATTR_BREAKER_STATE_TO]: change.to,
+      [N.ATTR_BREAKER_REASON]: change.reason,
+      [N.ATTR_BREAKER_FAILURE_RATE]: change.failureRate,
+      [N.ATTR_BREAKER_SLOW_CALL_RATE]: change.slowCallRate,
+    };
+    if (change.retryAt !== undefined) attributes[N.ATTR_BREAKER_RETRY_AT] = new Date(change.retryAt).toISOString();
+
+    trace.getActiveSpan()?.addEvent(N.EVENT_BREAKER_STATE_CHANGE, attributes, change.timestamp);
+
+    // Its own trace (root), so it is findable by name in Jaeger; the links point at the evidence.
+    const span = this.tracer().startSpan(N.SPAN_BREAKER_STATE_CHANGE, {
+      kind: SpanKind.INTERNAL,
+      root: true,
+      startTime: change.timestamp,
+      attributes,
+      links: change.evidence.map((ctx) => ({ context: ctx })),
+    });
+    span.end();
+
+    eventLogger(this.loggerProvider, N.SCOPE_NAME, this.version)?.emit({
+      eventName: N.EVENT_BREAKER_STATE_CHANGE,
+      severityNumber: change.to === 'open' ? SEVERITY.WARN : SEVERITY.INFO,
+      severityText: change.to === 'open' ? 'WARN' : 'INFO',
+      body: `circuit breaker "${change.breaker}" ${change.from} -> ${change.to} (${change.reason})`,
+      attributes,
+      timestamp: change.timestamp,
+    });
+  }
+
+  private tracer(): Tracer {
+    return (this.tracerProvider ?? trace.getTracerProvider()).getTracer(N.SCOPE_NAME, this.version);
+  }
+
+  private unbindMeter(): void {
+    const b = this.meterBinding;
+    if (!b) return;
+    b.meter.removeBatchObservableCallback(b.callback, b.observables);
+    this.meterBinding = undefined;
+  }
+}
+
+/** The global meter provider, for when no SDK handed one to an instrumentation. */
+export function globalMeterProvider(): MeterProvider {
+  return metrics.getMeterProvider();
+}
