@@ -1,0 +1,110 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ConfigValidationError } from '../../src/config/index.js';
+import { optionsFromEnv } from '../../src/env.js';
+import { validateOptions } from '../../src/options.js';
+import { composeSdkConfig } from '../../src/sdkConfig.js';
+
+const ours = { name: 'ours' };
+
+describe('composeSdkConfig', () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  it("appends to the user's spanProcessors and leaves the rest of the config alone", () => {
+    const theirs = { name: 'theirs' };
+    const config = { serviceName: 'svc', spanProcessors: [theirs] };
+    const out = composeSdkConfig(config, { spanProcessors: [ours] });
+    expect(out.spanProcessors).toEqual([theirs, ours]);
+    expect(out.serviceName).toBe('svc');
+    expect(config.spanProcessors).toEqual([theirs]); // the input is not mutated
+  });
+
+  it('turns the deprecated spanProcessor into the first entry', () => {
+    const theirs = { name: 'theirs' };
+    const out = composeSdkConfig({ spanProcessor: theirs }, { spanProcessors: [ours] });
+    expect(out.spanProcessors).toEqual([theirs, ours]);
+    expect('spanProcessor' in out).toBe(false);
+  });
+
+  it('wraps a traceExporter in a BatchSpanProcessor, since NodeSDK ignores it once spanProcessors is set', () => {
+    const exporter = { export: () => undefined, shutdown: async () => undefined };
+    const out = composeSdkConfig({ traceExporter: exporter }, { spanProcessors: [ours] });
+    expect('traceExporter' in out).toBe(false);
+    expect(out.spanProcessors).toHaveLength(2);
+    expect((out.spanProcessors![0] as { constructor: { name: string } }).constructor.name).toBe('BatchSpanProcessor');
+    expect((out.spanProcessors![0] as { _exporter: unknown })._exporter).toBe(exporter);
+    expect(out.spanProcessors![1]).toBe(ours);
+  });
+
+  it('rebuilds the OTEL_TRACES_EXPORTER default (otlp) when the user gave no processor or exporter', () => {
+    vi.stubEnv('OTEL_TRACES_EXPORTER', '');
+    vi.stubEnv('OTEL_EXPORTER_OTLP_PROTOCOL', 'http/json');
+    const out = composeSdkConfig({}, { spanProcessors: [ours] });
+    const exporter = (out.spanProcessors![0] as { _exporter: { constructor: { name: string } } })._exporter;
+    expect(exporter.constructor.name).toBe('OTLPTraceExporter');
+    expect(out.spanProcessors![1]).toBe(ours);
+  });
+
+  it('builds console and nothing for none, as NodeSDK does', () => {
+    vi.stubEnv('OTEL_TRACES_EXPORTER', 'console');
+    const out = composeSdkConfig({}, { spanProcessors: [ours] });
+    expect((out.spanProcessors![0] as { constructor: { name: string } }).constructor.name).toBe('SimpleSpanProcessor');
+    vi.stubEnv('OTEL_TRACES_EXPORTER', 'none');
+    expect(composeSdkConfig({}, { spanProcessors: [ours] }).spanProcessors).toEqual([ours]);
+  });
+
+  it('keeps OTEL_METRICS_EXPORTER readers when the plugin adds a reader', () => {
+    vi.stubEnv('OTEL_METRICS_EXPORTER', 'otlp');
+    const out = composeSdkConfig({}, { metricReaders: [ours] });
+    expect(out.metricReaders).toHaveLength(2);
+    expect((out.metricReaders![0] as { constructor: { name: string } }).constructor.name).toBe('PeriodicExportingMetricReader');
+    vi.stubEnv('OTEL_METRICS_EXPORTER', 'none');
+    expect(composeSdkConfig({}, { metricReaders: [ours] }).metricReaders).toEqual([ours]);
+    const theirs = { name: 'theirs' };
+    expect(composeSdkConfig({ metricReaders: [theirs] }, { metricReaders: [ours] }).metricReaders).toEqual([theirs, ours]);
+  });
+
+  it('touches neither processors nor readers when the plugin adds none', () => {
+    const config = { traceExporter: { x: 1 } };
+    const out = composeSdkConfig(config, { instrumentations: [ours] });
+    expect(out.traceExporter).toBe(config.traceExporter);
+    expect('spanProcessors' in out).toBe(false);
+    expect('metricReaders' in out).toBe(false);
+    expect(out.instrumentations).toEqual([ours]);
+  });
+});
+
+describe('plugin options', () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  it('names an unknown option and where to look', () => {
+    expect(() => validateOptions({ breakr: {} })).toThrow(/breakr is not a known option/);
+  });
+
+  it('names a nested bad field with the value given', () => {
+    expect(() => validateOptions({ http: { failureStatusCodes: [700] } })).toThrow(ConfigValidationError);
+    expect(() => validateOptions({ http: { failureStatusCodes: [700] } })).toThrow(/http\.failureStatusCodes/);
+    expect(() => validateOptions({ maxBreakers: 0 })).toThrow(/maxBreakers must be a whole number of at least 1, got 0/);
+  });
+
+  it('reads SELFHEAL_* variables', () => {
+    const opts = optionsFromEnv({
+      SELFHEAL_BREAKER_FAILURE_THRESHOLD: '0.25',
+      SELFHEAL_BREAKER_MINIMUM_REQUESTS: '3',
+      SELFHEAL_HTTP_IGNORE: 'http://a:1, b.internal',
+      SELFHEAL_HTTP_FETCH: 'false',
+      SELFHEAL_OVERRIDES: '{"http://x:1":{"failureThreshold":0.1}}',
+    });
+    expect(opts).toEqual({
+      breaker: { failureThreshold: 0.25, minimumRequests: 3 },
+      http: { ignore: ['http://a:1', 'b.internal'], fetch: false },
+      overrides: { 'http://x:1': { failureThreshold: 0.1 } },
+    });
+  });
+
+  it('names a bad SELFHEAL_* variable', () => {
+    expect(() => optionsFromEnv({ SELFHEAL_BREAKER_FAILURE_THRESHOLD: 'abc' })).toThrow(
+      'SELFHEAL_BREAKER_FAILURE_THRESHOLD must be a number, got "abc"',
+    );
+    expect(() => optionsFromEnv({ SELFHEAL_OVERRIDES: '{' })).toThrow(/SELFHEAL_OVERRIDES must be JSON/);
+  });
+});
