@@ -1,0 +1,102 @@
+import http from 'node:http';
+import { getSelfHealing, isCircuitOpenError } from 'otel-self-heal';
+
+/** A downstream on 127.0.0.1 whose behaviour the demo switches between healthy and failing. */
+async function startDownstream(name) {
+  const state = { failing: false, hits: 0 };
+  const server = http.createServer((req, res) => {
+    state.hits++;
+    if (!state.failing) return res.end(JSON.stringify({ name, ok: true }));
+    // Failing: mostly 503s, sometimes a dropped connection.
+    if (state.hits % 4 === 0) return req.socket.destroy();
+    res.statusCode = 503;
+    res.end('unavailable');
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { name, state, server, url: `http://127.0.0.1:${server.address().port}` };
+}
+
+function httpGet(url) {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode));
+      })
+      .on('error', reject);
+  });
+}
+
+export async function runDemo({ seconds }) {
+  const inventory = await startDownstream('inventory');
+  const pricing = await startDownstream('pricing');
+  const names = new Map([
+    [inventory.url, 'inventory'],
+    [pricing.url, 'pricing'],
+  ]);
+  const plugin = getSelfHealing();
+  const started = Date.now();
+  const elapsed = () => ((Date.now() - started) / 1000).toFixed(1).padStart(5);
+  const transitions = [];
+  plugin.breakers.onStateChange((c) => transitions.push(`${elapsed()}s  ${names.get(c.breaker) ?? c.breaker}: ${c.from} -> ${c.to} (${c.reason}, failure rate ${(c.failureRate * 100).toFixed(0)}%)`));
+
+  const failFrom = Math.round(seconds * 0.17);
+  const failUntil = Math.round(seconds * 0.6);
+  console.log(`otel-self-heal demo: inventory at ${inventory.url} fails from ${failFrom}s to ${failUntil}s; pricing at ${pricing.url} stays healthy.`);
+  console.log(process.env.OTEL_EXPORTER_OTLP_ENDPOINT ? `Exporting to ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT}` : 'Set OTEL_EXPORTER_OTLP_ENDPOINT to export the traces.');
+
+  const total = { requests: 0, ok: 0, failed: 0, fastFailed: 0 };
+  let second = { requests: 0, ok: 0, failed: 0, fastFailed: 0 };
+  const count = (outcome) => {
+    for (const c of [total, second]) {
+      c.requests++;
+      c[outcome]++;
+    }
+  };
+  const call = (p) =>
+    p.then(
+      (status) => count(status >= 500 ? 'failed' : 'ok'),
+      (err) => count(isCircuitOpenError(err) ? 'fastFailed' : 'failed'),
+    );
+
+  const pending = new Set();
+  const track = (p) => {
+    pending.add(p);
+    p.finally(() => pending.delete(p));
+  };
+  const load = setInterval(() => {
+    track(call(fetch(`${inventory.url}/stock`).then((r) => r.arrayBuffer().then(() => r.status))));
+    track(call(httpGet(`${inventory.url}/stock`)));
+    track(call(fetch(`${pricing.url}/price`).then((r) => r.arrayBuffer().then(() => r.status))));
+  }, 100);
+
+  let t = 0;
+  await new Promise((resolve) => {
+    const tick = setInterval(() => {
+      t++;
+      inventory.state.failing = t >= failFrom && t < failUntil;
+      const states = plugin.breakers
+        .list()
+        .map((b) => `${names.get(b.name) ?? b.name}=${b.state}`)
+        .join(' ');
+      console.log(
+        `[${String(t).padStart(2)}s] requests ${String(second.requests).padStart(3)} | ok ${String(second.ok).padStart(3)} | failed ${String(second.failed).padStart(3)} | fast-failed ${String(second.fastFailed).padStart(3)} | ${states}${inventory.state.failing ? '   (inventory failing)' : ''}`,
+      );
+      second = { requests: 0, ok: 0, failed: 0, fastFailed: 0 };
+      if (t >= seconds) {
+        clearInterval(tick);
+        resolve();
+      }
+    }, 1000);
+  });
+  clearInterval(load);
+  await Promise.allSettled([...pending]);
+
+  console.log('\nBreaker transitions:');
+  for (const line of transitions) console.log(`  ${line}`);
+  console.log(
+    `\nSummary: ${total.requests} requests, ${total.ok} ok, ${total.failed} failed, ${total.fastFailed} failed fast without touching the failing downstream.`,
+  );
+  console.log(`Downstream hits: inventory ${inventory.state.hits}, pricing ${pricing.state.hits}. Every request settled: ${total.requests === total.ok + total.failed + total.fastFailed}.`);
+  await Promise.all([inventory, pricing].map((d) => new Promise((r) => d.server.close(r))));
+}
