@@ -101,6 +101,11 @@ export class CircuitBreaker<T = unknown> {
     return this.s.kind;
   }
 
+  /** True while closed; unlike {@link state}, reading it never moves the breaker to half-open. */
+  get isClosed(): boolean {
+    return this.s.kind === 'closed';
+  }
+
   /** Spec `failure_rate()`: failed share of the calls in the window (0 when it holds none). */
   get failureRate(): number {
     this.window.refresh(this.clock.now());
@@ -190,7 +195,7 @@ export class CircuitBreaker<T = unknown> {
   /** Spec `execute`: never throws; says whether the call succeeded, failed or was not let through. */
   execute(fn: () => T | PromiseLike<T>): Promise<CircuitBreakerResult<T>> {
     const permit = this.tryAcquire();
-    if (permit === REJECTED) return Promise.resolve({ kind: 'circuit-open', error: this.openError() });
+    if (permit === REJECTED) return Promise.resolve({ kind: 'circuit-open', error: this.cachedRejection().error });
     return this.run(fn, permit, true).then(
       (value) => ({ kind: 'success', value }) as const,
       (error: unknown) => ({ kind: 'failure', error }) as const,
@@ -199,8 +204,13 @@ export class CircuitBreaker<T = unknown> {
 
   /** Spec `force_open`: open until {@link reset}, whatever the traffic. */
   forceOpen(): void {
-    const trips = this.s.kind === 'closed' ? 1 : this.s.trips;
-    this.transition({ kind: 'open', openedAt: this.clock.now(), retryAt: Infinity, trips }, 'forced-open');
+    const s = this.s;
+    if (s.kind === 'open') {
+      // Already open: hold it open, without an open -> open event.
+      if (s.retryAt !== Infinity) this.s = { ...s, retryAt: Infinity };
+      return;
+    }
+    this.transition({ kind: 'open', openedAt: this.clock.now(), retryAt: Infinity, trips: s.kind === 'closed' ? 1 : s.trips }, 'forced-open');
   }
 
   /** Spec `reset`: closed, with an empty window and no backoff memory. */
@@ -208,6 +218,7 @@ export class CircuitBreaker<T = unknown> {
     this.window.reset();
     this.evidence = undefined;
     if (this.s.kind !== 'closed') this.transition(CLOSED, 'reset');
+    else this.epoch++; // calls admitted before the reset must not land in the emptied window
   }
 
   /** Applies new options to the running breaker. The window restarts if its shape changed. */
@@ -268,25 +279,25 @@ export class CircuitBreaker<T = unknown> {
   }
 
   private rejected(): Promise<T> {
-    if (this.fallback) return this.useFallback(this.openError());
-    const cached = this.rejection;
-    if (cached && cached.epoch === this.epoch) return cached.promise;
-    // One error and one already-handled rejection per state: a fresh Error per rejected call
-    // costs ~2 µs of stack capture plus ~1 µs of rejection tracking (research/resilience.md §1.2).
-    const error = this.openError();
-    const promise = Promise.reject(error);
-    promise.catch(noop);
-    this.rejection = { epoch: this.epoch, error, promise };
-    return promise;
+    const r = this.cachedRejection();
+    return this.fallback ? this.useFallback(r.error) : r.promise;
   }
 
-  private openError(): CircuitOpenError {
+  /**
+   * One error and one already-handled rejection per state: a fresh Error per refused call costs
+   * ~2 µs of stack capture plus ~1 µs of rejection tracking (research/resilience.md §1.2).
+   */
+  private cachedRejection(): { epoch: number; error: CircuitOpenError; promise: Promise<never> } {
     const cached = this.rejection;
-    if (cached && cached.epoch === this.epoch) return cached.error;
+    if (cached && cached.epoch === this.epoch) return cached;
     const s = this.s;
-    return s.kind === 'open'
-      ? new CircuitOpenError(this.name, 'open', s.retryAt === Infinity ? undefined : s.retryAt)
-      : new CircuitOpenError(this.name, 'half-open');
+    const error =
+      s.kind === 'open'
+        ? new CircuitOpenError(this.name, 'open', s.retryAt === Infinity ? undefined : s.retryAt)
+        : new CircuitOpenError(this.name, 'half-open');
+    const promise = Promise.reject(error);
+    promise.catch(noop);
+    return (this.rejection = { epoch: this.epoch, error, promise });
   }
 
   private async useFallback(error: unknown): Promise<T> {
@@ -316,8 +327,11 @@ export class CircuitBreaker<T = unknown> {
       const w = this.window;
       w.record(failed, slow, o.windowType === 'time' ? this.clock.now() : 0);
       if (w.total < o.minimumRequests) return;
-      if (w.failures >= o.failureThreshold * w.total) this.trip(1, 'failure-rate');
-      else if (slow && w.slow >= o.slowCallRateThreshold * w.total) this.trip(1, 'slow-call-rate');
+      // Compare rates, not counts against threshold * total: the product can round above the
+      // count (0.28 * 25 = 7.000000000000001), and then a rate equal to the threshold would not trip.
+      // The slow rule is judged on every call, like the failure rule, not only on slow ones.
+      if (w.failures / w.total >= o.failureThreshold) this.trip(1, 'failure-rate');
+      else if (o.slowCallRateThreshold < 1 && w.slow / w.total >= o.slowCallRateThreshold) this.trip(1, 'slow-call-rate');
     } else if (s.kind === 'half-open') {
       s.inFlight--;
       if (failed || slow) s.failures++;

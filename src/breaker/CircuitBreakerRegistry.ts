@@ -145,7 +145,7 @@ export class CircuitBreakerRegistry implements Iterable<CircuitBreaker> {
   private evictLeastRecentlyUsed(): void {
     const count = Math.max(1, Math.ceil(this.maxBreakers / 10));
     const byAge = [...this.breakers.values()].sort(
-      (a, b) => Number(a.state !== 'closed') - Number(b.state !== 'closed') || a.lastUsed - b.lastUsed,
+      (a, b) => Number(!a.isClosed) - Number(!b.isClosed) || a.lastUsed - b.lastUsed,
     );
     for (let i = 0; i < count && i < byAge.length; i++) {
       this.breakers.delete(byAge[i]!.name);

@@ -111,6 +111,18 @@ export function resolveBreakerOptions(
   return Object.freeze({
     ...merged,
     timed: merged.windowType === 'time' || merged.slowCallRateThreshold < 1,
-    probesToClose: Math.max(1, Math.ceil(merged.halfOpenSuccessThreshold * merged.halfOpenRequestLimit)),
+    probesToClose: probesToClose(merged.halfOpenSuccessThreshold, merged.halfOpenRequestLimit),
   });
+}
+
+/**
+ * The fewest successful probes whose share `k / limit` reaches `threshold` (at least 1).
+ * `Math.ceil(threshold * limit)` alone is off by one when the product rounds past an integer
+ * (0.55 * 100 = 55.00000000000001), so the candidate is checked as a share, as rates are.
+ */
+function probesToClose(threshold: number, limit: number): number {
+  let k = Math.ceil(threshold * limit);
+  if (k > 0 && (k - 1) / limit >= threshold) k--;
+  else if (k < limit && k / limit < threshold) k++;
+  return Math.max(1, k);
 }

@@ -30,6 +30,7 @@ function formatInput(input: unknown): string {
   if (typeof input === 'function') return 'a function';
   if (typeof input === 'string') return JSON.stringify(input);
   if (input === undefined) return 'nothing';
+  if (typeof input === 'number' || typeof input === 'bigint') return String(input); // keeps NaN and Infinity readable
   try {
     const s = JSON.stringify(input);
     return s && s.length > 60 ? `${s.slice(0, 57)}...` : String(s);
