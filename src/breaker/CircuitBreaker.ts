@@ -1,7 +1,7 @@
 import { diag, type SpanContext } from '@opentelemetry/api';
 import { systemClock, type Clock } from '../clock.js';
 import { Listeners, type Disposer } from '../disposer.js';
-import { resolveBreakerOptions, type BreakerOptions, type ResolvedBreakerOptions } from './config.js';
+import { defaultResolvedOptions, resolveBreakerOptions, type BreakerOptions, type ResolvedBreakerOptions } from './config.js';
 import { CircuitOpenError } from './errors.js';
 import type { Fallback } from './fallback.js';
 import type { BreakerState, CircuitState, TransitionReason } from './state.js';
@@ -71,6 +71,7 @@ export class CircuitBreaker<T = unknown> {
   private evidence: SpanContext[] | undefined;
   private rejection: { epoch: number; error: CircuitOpenError; promise: Promise<never> } | undefined;
   private lastGood: { value: T; at: number } | undefined;
+  private handlers: { permit: number; ok: (value: T) => T; fail: (error: unknown) => never } | undefined;
 
   /** Calls that completed successfully, ever. */
   successes = 0;
@@ -85,7 +86,7 @@ export class CircuitBreaker<T = unknown> {
 
   constructor(name: string, options: BreakerOptions | ResolvedBreakerOptions = {}, behaviour: BreakerBehaviour<T> = {}) {
     this.name = name;
-    this.opts = isResolved(options) ? options : resolveBreakerOptions(options);
+    this.opts = isResolved(options) ? options : isEmpty(options) ? defaultResolvedOptions() : resolveBreakerOptions(options);
     this.window = makeWindow(this.opts);
     this.clock = behaviour.clock ?? systemClock;
     this.random = behaviour.random ?? Math.random;
@@ -165,7 +166,7 @@ export class CircuitBreaker<T = unknown> {
   /** The call admitted with `permit` succeeded; `durationMs` matters only with a slow-call rule or a time window. */
   recordSuccess(permit: number, durationMs = 0): void {
     this.successes++;
-    this.settle(permit, false, durationMs);
+    this.settle(permit, false, durationMs, this.windowNow());
   }
 
   /** The call admitted with `permit` failed. `evidence` is the failed call's span, kept for links. */
@@ -176,7 +177,7 @@ export class CircuitBreaker<T = unknown> {
       if (ev.length === EVIDENCE_KEPT) ev.shift();
       ev.push(evidence);
     }
-    this.settle(permit, true, durationMs);
+    this.settle(permit, true, durationMs, this.windowNow());
   }
 
   /** The call admitted with `permit` ended without an outcome that says anything (e.g. the caller aborted it). */
@@ -189,7 +190,18 @@ export class CircuitBreaker<T = unknown> {
   call(fn: () => T | PromiseLike<T>): Promise<T> {
     const permit = this.tryAcquire();
     if (permit === REJECTED) return this.rejected();
-    return this.run(fn, permit);
+    if (this.opts.timed || this.fallback !== undefined) return this.run(fn, permit);
+    // The common case (no duration to measure, no fallback): one `.then` with handlers shared by
+    // every call of this state, instead of an async function's extra promise and closure.
+    let result: T | PromiseLike<T>;
+    try {
+      result = fn();
+    } catch (error) {
+      this.settleError(permit, error, 0);
+      return Promise.reject(error);
+    }
+    const h = this.observers(permit);
+    return (result instanceof Promise ? (result as Promise<T>) : Promise.resolve(result)).then(h.ok, h.fail);
   }
 
   /** Spec `execute`: never throws; says whether the call succeeded, failed or was not let through. */
@@ -245,28 +257,56 @@ export class CircuitBreaker<T = unknown> {
     };
   }
 
+  private observers(permit: number): { permit: number; ok: (value: T) => T; fail: (error: unknown) => never } {
+    const cached = this.handlers;
+    if (cached !== undefined && cached.permit === permit) return cached;
+    return (this.handlers = {
+      permit,
+      ok: (value: T) => {
+        this.recordSuccess(permit);
+        return value;
+      },
+      fail: (error: unknown) => {
+        this.settleError(permit, error, 0);
+        throw error;
+      },
+    });
+  }
+
+  /** Records a call's error as a failure, or as a success when `isFailure` says it is not one. */
+  private settleError(permit: number, error: unknown, durationMs: number, now = this.windowNow()): boolean {
+    const failed = this.classify(error);
+    if (failed) this.failures++;
+    else this.successes++;
+    this.settle(permit, failed, durationMs, now);
+    return failed;
+  }
+
   private async run(fn: () => T | PromiseLike<T>, permit: number, noFallback = false): Promise<T> {
-    const timed = this.opts.timed || this.fallback?.kind === 'last-good';
+    const timed = this.opts.timed;
+    const lastGood = this.fallback?.kind === 'last-good';
+    const clocked = timed || lastGood || this.opts.windowType === 'time';
     const start = timed ? this.clock.now() : 0;
     let value: T;
     try {
       value = await fn();
     } catch (error) {
-      const failed = this.classify(error);
-      const duration = timed ? this.clock.now() - start : 0;
-      if (failed) this.recordFailure(permit, duration);
-      else this.recordSuccess(permit, duration);
+      const end = clocked ? this.clock.now() : 0;
+      const failed = this.settleError(permit, error, timed ? end - start : 0, end);
       if (failed && !noFallback && this.fallback?.on === 'open-or-failure') return this.useFallback(error);
       throw error;
     }
-    if (timed) {
-      const end = this.clock.now();
-      this.recordSuccess(permit, end - start);
-      if (this.fallback?.kind === 'last-good') this.lastGood = { value, at: end };
-    } else {
-      this.recordSuccess(permit);
-    }
+    // One clock read serves the duration, the time window and the last-good stamp.
+    const end = clocked ? this.clock.now() : 0;
+    this.successes++;
+    this.settle(permit, false, timed ? end - start : 0, end);
+    if (lastGood) this.lastGood = { value, at: end };
     return value;
+  }
+
+  /** The time a time window needs for an outcome; count windows need none. */
+  private windowNow(): number {
+    return this.opts.windowType === 'time' ? this.clock.now() : 0;
   }
 
   private classify(error: unknown): boolean {
@@ -318,14 +358,14 @@ export class CircuitBreaker<T = unknown> {
     throw error;
   }
 
-  private settle(permit: number, failed: boolean, durationMs: number): void {
+  private settle(permit: number, failed: boolean, durationMs: number, now: number): void {
     if (permit !== this.epoch) return; // admitted under an earlier state: its outcome no longer decides anything
     const o = this.opts;
     const slow = o.slowCallRateThreshold < 1 && durationMs >= o.slowCallDurationThreshold;
     const s = this.s;
     if (s.kind === 'closed') {
       const w = this.window;
-      w.record(failed, slow, o.windowType === 'time' ? this.clock.now() : 0);
+      w.record(failed, slow, now);
       if (w.total < o.minimumRequests) return;
       // Compare rates, not counts against threshold * total: the product can round above the
       // count (0.28 * 25 = 7.000000000000001), and then a rate equal to the threshold would not trip.
@@ -405,6 +445,11 @@ export interface BreakerSnapshot {
 }
 
 function noop(): void {}
+
+function isEmpty(o: object): boolean {
+  for (const _ in o) return false;
+  return true;
+}
 
 function isResolved(o: BreakerOptions | ResolvedBreakerOptions): o is ResolvedBreakerOptions {
   return Object.isFrozen(o) && 'probesToClose' in o;

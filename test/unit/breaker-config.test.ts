@@ -31,8 +31,9 @@ describe('resolveBreakerOptions()', () => {
     expect(resolveBreakerOptions({ jitter: 0 }, base)).toMatchObject({ resetTimeout: 2_000, jitter: 0 });
   });
 
-  it('measures durations (timed) only for a time window or an active slow-call rule', () => {
-    expect(resolveBreakerOptions({ windowType: 'time' }).timed).toBe(true);
+  it('measures call durations (timed) only when the slow-call rule is on', () => {
+    // A time window reads the clock once per outcome, but needs no duration.
+    expect(resolveBreakerOptions({ windowType: 'time' }).timed).toBe(false);
     expect(resolveBreakerOptions({ slowCallRateThreshold: 0.9 }).timed).toBe(true);
     expect(resolveBreakerOptions({ slowCallRateThreshold: 1 }).timed).toBe(false);
   });
