@@ -18,8 +18,10 @@ if (logLevel && logLevel in DiagLogLevel) diag.setLogger(new DiagConsoleLogger()
 
 // ESM apps need the import-in-the-middle hook for the official instrumentations to see
 // `import`ed modules; our own patches (http.Agent, the undici dispatcher) do not depend on it.
+// Only from `--import` (the ESM build): registered from a `--require` preload, Node 20
+// initialises the hook twice. CommonJS apps are covered by the require hooks.
 const register = (nodeModule as { register?: (specifier: string, parent: string) => void }).register;
-if (register) {
+if (register && !import.meta.url.endsWith('.cjs')) {
   try {
     register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
   } catch (err) {
@@ -32,7 +34,16 @@ if (!sdkNode) {
   console.error('otel-self-heal/register: @opentelemetry/sdk-node is not installed (npm install @opentelemetry/sdk-node); nothing was started');
 } else {
   const auto = loadOptional<{ getNodeAutoInstrumentations: () => unknown[] }>('@opentelemetry/auto-instrumentations-node');
-  const sdk = new sdkNode.NodeSDK(withSelfHealing({ instrumentations: auto ? [auto.getNodeAutoInstrumentations()] : [] }, optionsFromEnv()));
+  const config = { instrumentations: auto ? [auto.getNodeAutoInstrumentations()] : [] };
+  let withPlugin = config;
+  try {
+    withPlugin = withSelfHealing(config, optionsFromEnv());
+  } catch (err) {
+    // A typo in a SELFHEAL_* variable must not take the application down: say what is wrong,
+    // in one line, and run with plain OpenTelemetry.
+    console.error(`otel-self-heal/register: ${(err as Error).message}; starting OpenTelemetry without self-healing`);
+  }
+  const sdk = new sdkNode.NodeSDK(withPlugin);
   sdk.start();
   let stopping: Promise<void> | undefined;
   const stop = () =>
