@@ -1,5 +1,5 @@
 import { diag, type SpanContext } from '@opentelemetry/api';
-import { systemClock, type Clock } from '../clock.js';
+import { systemClock, turnClock, type Clock } from '../clock.js';
 import { Listeners, type Disposer } from '../disposer.js';
 import { defaultResolvedOptions, resolveBreakerOptions, type BreakerOptions, type ResolvedBreakerOptions } from './config.js';
 import { CircuitOpenError } from './errors.js';
@@ -63,6 +63,8 @@ export class CircuitBreaker<T = unknown> {
   /** Bumped on every transition, so outcomes of calls admitted under an older state are not misread. */
   private epoch = 0;
   private readonly clock: Clock;
+  /** The clock for window buckets: per event-loop turn in production, the given one in tests. */
+  private readonly bucketClock: Clock;
   private readonly random: () => number;
   private readonly isFailure: (error: unknown) => boolean;
   private readonly fallback: Fallback<T> | undefined;
@@ -89,6 +91,7 @@ export class CircuitBreaker<T = unknown> {
     this.opts = isResolved(options) ? options : isEmpty(options) ? defaultResolvedOptions() : resolveBreakerOptions(options);
     this.window = makeWindow(this.opts);
     this.clock = behaviour.clock ?? systemClock;
+    this.bucketClock = this.clock === systemClock ? turnClock : this.clock;
     this.random = behaviour.random ?? Math.random;
     this.isFailure = behaviour.isFailure ?? alwaysFailure;
     this.fallback = behaviour.fallback;
@@ -306,7 +309,7 @@ export class CircuitBreaker<T = unknown> {
 
   /** The time a time window needs for an outcome; count windows need none. */
   private windowNow(): number {
-    return this.opts.windowType === 'time' ? this.clock.now() : 0;
+    return this.opts.windowType === 'time' ? this.bucketClock.now() : 0;
   }
 
   private classify(error: unknown): boolean {
