@@ -26,6 +26,12 @@ export class SelfHealing {
 
   constructor(options: SelfHealingOptions = {}, internals: { clock?: Clock } = {}) {
     this.options = validateOptions(options);
+    // One instance per process: the previous one unpatches first, so ours is not layered on it.
+    const previous = slots[INSTANCE];
+    if (previous && !previous.stopped) {
+      diag.warn('otel-self-heal: a second instance was created; the first one is shut down');
+      previous.stopSync();
+    }
     const o = this.options;
     this.breakers = new CircuitBreakerRegistry({
       defaults: o.breaker,
@@ -42,11 +48,6 @@ export class SelfHealing {
     if (o.http?.fetch !== false) list.push(new UndiciBreakerInstrumentation(http));
     this.instrumentations = list;
 
-    const previous = slots[INSTANCE];
-    if (previous && !previous.stopped) {
-      diag.warn('otel-self-heal: a second instance was created; the first one is shut down');
-      void previous.shutdown();
-    }
     slots[INSTANCE] = this;
   }
 
@@ -60,6 +61,10 @@ export class SelfHealing {
    * own `shutdown()` calls it; calling it again does nothing.
    */
   async shutdown(): Promise<void> {
+    this.stopSync();
+  }
+
+  private stopSync(): void {
     if (this.stopped) return;
     this.stopped = true;
     for (const i of this.instrumentations) i.disable();

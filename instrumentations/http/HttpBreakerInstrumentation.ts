@@ -33,6 +33,7 @@ const globalSlots = globalThis as unknown as Record<symbol, PatchSlot | undefine
 export class HttpBreakerInstrumentation extends BreakerInstrumentation {
   constructor(config: HttpBreakerInstrumentationConfig) {
     super('otel-self-heal/instrumentation-http', config);
+    this.enableIfConfigured();
   }
 
   protected install(): void {
@@ -107,6 +108,16 @@ export class HttpBreakerInstrumentation extends BreakerInstrumentation {
     const start = Date.now();
     const policy = this.policy;
     let settled = false;
+    // `req.destroy()` with no reason makes Node emit ECONNRESET "socket hang up", the same error
+    // as a server dropping the connection: only the call tells the caller's abort apart. After a
+    // 'timeout' event the destroy is the usual timeout handling, so the downstream is to blame.
+    let timedOut = false;
+    let abortedByCaller = false;
+    const destroy = req.destroy;
+    req.destroy = function (this: http.ClientRequest, error?: Error) {
+      if (!settled && error === undefined && !timedOut) abortedByCaller = true;
+      return destroy.call(this, error);
+    };
     const emit = req.emit;
     req.emit = function (this: http.ClientRequest, event: string | symbol, ...args: unknown[]): boolean {
       if (!settled) {
@@ -115,11 +126,16 @@ export class HttpBreakerInstrumentation extends BreakerInstrumentation {
           const statusCode = (args[0] as http.IncomingMessage).statusCode ?? 0;
           if (policy.isFailure({ kind: 'response', statusCode, destination })) breaker.recordFailure(permit, Date.now() - start, span?.spanContext());
           else breaker.recordSuccess(permit, Date.now() - start);
+        } else if (event === 'timeout') {
+          timedOut = true;
         } else if (event === 'error') {
           settled = true;
           const error = args[0] as Error;
-          if (policy.isFailure({ kind: 'error', error, destination })) breaker.recordFailure(permit, Date.now() - start, span?.spanContext());
-          else breaker.release(permit);
+          if (!abortedByCaller && policy.isFailure({ kind: 'error', error, destination })) {
+            breaker.recordFailure(permit, Date.now() - start, span?.spanContext());
+          } else {
+            breaker.release(permit);
+          }
         } else if (event === 'close') {
           settled = true;
           breaker.release(permit);

@@ -19,12 +19,19 @@ export abstract class BreakerInstrumentation extends InstrumentationBase<Instrum
 
   constructor(name: string, config: HttpBreakerInstrumentationConfig) {
     // InstrumentationBase calls enable() from its constructor, before our fields exist:
-    // start disabled and enable at the end of ours.
+    // start disabled; the subclass enables at the end of its constructor.
     super(name, PACKAGE_VERSION, { ...config, enabled: false });
     this.runtime = config.runtime;
     this.policy = new HttpPolicy(config);
     this.setConfig({ ...config, enabled: config.enabled ?? true });
-    if (config.enabled ?? true) this.enable();
+  }
+
+  /**
+   * Subclasses call this last in their constructor: enabling from here would run before their
+   * own field initializers, which would then reset what `install()` set.
+   */
+  protected enableIfConfigured(): void {
+    if (this.getConfig().enabled) this.enable();
   }
 
   protected override init(): InstrumentationModuleDefinition[] {

@@ -97,7 +97,10 @@ export class HttpPolicy {
 
   private isIgnored(d: HttpDestination): boolean {
     if (this.ignoredOrigins.has(d.origin) || this.ignoredHosts.has(d.host.toLowerCase())) return true;
-    for (const re of this.ignoredPatterns) if (re.test(d.origin)) return true;
+    for (const re of this.ignoredPatterns) {
+      re.lastIndex = 0; // a /g or /y pattern keeps state between test() calls
+      if (re.test(d.origin)) return true;
+    }
     for (const fn of this.ignoredBy) {
       try {
         if (fn(d)) return true;

@@ -25,6 +25,7 @@ export class UndiciBreakerInstrumentation extends BreakerInstrumentation {
 
   constructor(config: HttpBreakerInstrumentationConfig) {
     super('otel-self-heal/instrumentation-undici', config);
+    this.enableIfConfigured();
   }
 
   protected install(): void {

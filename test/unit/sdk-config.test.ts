@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigValidationError } from '../../src/config/index.js';
 import { optionsFromEnv } from '../../src/env.js';
 import { validateOptions } from '../../src/options.js';
-import { composeSdkConfig } from '../../src/sdkConfig.js';
+import { composeSdkConfig, type SdkConfigLike } from '../../src/sdkConfig.js';
 
 const ours = { name: 'ours' };
 
@@ -12,7 +12,7 @@ describe('composeSdkConfig', () => {
   it("appends to the user's spanProcessors and leaves the rest of the config alone", () => {
     const theirs = { name: 'theirs' };
     const config = { serviceName: 'svc', spanProcessors: [theirs] };
-    const out = composeSdkConfig(config, { spanProcessors: [ours] });
+    const out: SdkConfigLike = composeSdkConfig(config, { spanProcessors: [ours] });
     expect(out.spanProcessors).toEqual([theirs, ours]);
     expect(out.serviceName).toBe('svc');
     expect(config.spanProcessors).toEqual([theirs]); // the input is not mutated
@@ -20,14 +20,14 @@ describe('composeSdkConfig', () => {
 
   it('turns the deprecated spanProcessor into the first entry', () => {
     const theirs = { name: 'theirs' };
-    const out = composeSdkConfig({ spanProcessor: theirs }, { spanProcessors: [ours] });
+    const out: SdkConfigLike = composeSdkConfig({ spanProcessor: theirs }, { spanProcessors: [ours] });
     expect(out.spanProcessors).toEqual([theirs, ours]);
     expect('spanProcessor' in out).toBe(false);
   });
 
   it('wraps a traceExporter in a BatchSpanProcessor, since NodeSDK ignores it once spanProcessors is set', () => {
     const exporter = { export: () => undefined, shutdown: async () => undefined };
-    const out = composeSdkConfig({ traceExporter: exporter }, { spanProcessors: [ours] });
+    const out: SdkConfigLike = composeSdkConfig({ traceExporter: exporter }, { spanProcessors: [ours] });
     expect('traceExporter' in out).toBe(false);
     expect(out.spanProcessors).toHaveLength(2);
     expect((out.spanProcessors![0] as { constructor: { name: string } }).constructor.name).toBe('BatchSpanProcessor');
@@ -38,7 +38,7 @@ describe('composeSdkConfig', () => {
   it('rebuilds the OTEL_TRACES_EXPORTER default (otlp) when the user gave no processor or exporter', () => {
     vi.stubEnv('OTEL_TRACES_EXPORTER', '');
     vi.stubEnv('OTEL_EXPORTER_OTLP_PROTOCOL', 'http/json');
-    const out = composeSdkConfig({}, { spanProcessors: [ours] });
+    const out: SdkConfigLike = composeSdkConfig({} as SdkConfigLike, { spanProcessors: [ours] });
     const exporter = (out.spanProcessors![0] as { _exporter: { constructor: { name: string } } })._exporter;
     expect(exporter.constructor.name).toBe('OTLPTraceExporter');
     expect(out.spanProcessors![1]).toBe(ours);
@@ -46,26 +46,26 @@ describe('composeSdkConfig', () => {
 
   it('builds console and nothing for none, as NodeSDK does', () => {
     vi.stubEnv('OTEL_TRACES_EXPORTER', 'console');
-    const out = composeSdkConfig({}, { spanProcessors: [ours] });
+    const out: SdkConfigLike = composeSdkConfig({} as SdkConfigLike, { spanProcessors: [ours] });
     expect((out.spanProcessors![0] as { constructor: { name: string } }).constructor.name).toBe('SimpleSpanProcessor');
     vi.stubEnv('OTEL_TRACES_EXPORTER', 'none');
-    expect(composeSdkConfig({}, { spanProcessors: [ours] }).spanProcessors).toEqual([ours]);
+    expect(composeSdkConfig({} as SdkConfigLike, { spanProcessors: [ours] }).spanProcessors).toEqual([ours]);
   });
 
   it('keeps OTEL_METRICS_EXPORTER readers when the plugin adds a reader', () => {
     vi.stubEnv('OTEL_METRICS_EXPORTER', 'otlp');
-    const out = composeSdkConfig({}, { metricReaders: [ours] });
+    const out: SdkConfigLike = composeSdkConfig({} as SdkConfigLike, { metricReaders: [ours] });
     expect(out.metricReaders).toHaveLength(2);
     expect((out.metricReaders![0] as { constructor: { name: string } }).constructor.name).toBe('PeriodicExportingMetricReader');
     vi.stubEnv('OTEL_METRICS_EXPORTER', 'none');
-    expect(composeSdkConfig({}, { metricReaders: [ours] }).metricReaders).toEqual([ours]);
+    expect(composeSdkConfig({} as SdkConfigLike, { metricReaders: [ours] }).metricReaders).toEqual([ours]);
     const theirs = { name: 'theirs' };
     expect(composeSdkConfig({ metricReaders: [theirs] }, { metricReaders: [ours] }).metricReaders).toEqual([theirs, ours]);
   });
 
   it('touches neither processors nor readers when the plugin adds none', () => {
     const config = { traceExporter: { x: 1 } };
-    const out = composeSdkConfig(config, { instrumentations: [ours] });
+    const out: SdkConfigLike = composeSdkConfig(config, { instrumentations: [ours] });
     expect(out.traceExporter).toBe(config.traceExporter);
     expect('spanProcessors' in out).toBe(false);
     expect('metricReaders' in out).toBe(false);
