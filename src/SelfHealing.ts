@@ -57,8 +57,9 @@ export class SelfHealing {
   }
 
   /**
-   * Unpatches every client, drops telemetry subscriptions and forgets the breakers. NodeSDK's
-   * own `shutdown()` calls it; calling it again does nothing.
+   * Unpatches every client and stops transition telemetry. NodeSDK's own `shutdown()` calls it;
+   * calling it again does nothing. The breakers keep their last figures for the meter's final
+   * export, and are released with the plugin.
    */
   async shutdown(): Promise<void> {
     this.stopSync();
@@ -69,7 +70,6 @@ export class SelfHealing {
     this.stopped = true;
     for (const i of this.instrumentations) i.disable();
     this.telemetry.close();
-    this.breakers.clear();
     if (slots[INSTANCE] === this) slots[INSTANCE] = undefined;
   }
 }

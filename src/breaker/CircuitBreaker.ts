@@ -105,6 +105,15 @@ export class CircuitBreaker<T = unknown> {
     return this.s.kind;
   }
 
+  /**
+   * The state as last recorded: unlike {@link state} it never moves an open breaker whose reset
+   * timeout has passed to half-open (that happens, with its event, when the next call arrives).
+   * For observers such as metric callbacks, which must not cause transitions.
+   */
+  peekState(): CircuitState {
+    return this.s.kind;
+  }
+
   /** True while closed; unlike {@link state}, reading it never moves the breaker to half-open. */
   get isClosed(): boolean {
     return this.s.kind === 'closed';
@@ -243,9 +252,9 @@ export class CircuitBreaker<T = unknown> {
     this.opts = next;
   }
 
-  /** A plain snapshot for logs, status pages and warm starts. */
+  /** A plain snapshot for logs and status pages; taking it never changes the state (see {@link peekState}). */
   toJSON(): BreakerSnapshot {
-    const state = this.state;
+    const state = this.s.kind;
     return {
       name: this.name,
       state,

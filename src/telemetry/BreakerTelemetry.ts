@@ -72,7 +72,7 @@ export class BreakerTelemetry {
     const callback: BatchObservableCallback = (result) => {
       for (const b of this.registry) {
         const name = { [N.ATTR_BREAKER_NAME]: b.name };
-        result.observe(state, STATE_VALUE[b.state], name);
+        result.observe(state, STATE_VALUE[b.peekState()], name); // observing must not cause a transition
         result.observe(calls, b.successes, { ...name, [N.ATTR_OUTCOME]: 'success' });
         result.observe(calls, b.failures, { ...name, [N.ATTR_OUTCOME]: 'failure' });
         result.observe(calls, b.rejections, { ...name, [N.ATTR_OUTCOME]: 'rejected' });
@@ -110,9 +110,13 @@ export class BreakerTelemetry {
     span.end();
   }
 
+  /**
+   * Stops emitting transition telemetry. The metric callbacks stay with the meter: the SDK shuts
+   * its providers down in parallel with the plugin, and the meter's final collection must still
+   * see the breakers' last figures.
+   */
   close(): void {
     this.unsubscribe();
-    this.unbindMeter();
   }
 
   private stateChanged(change: StateChange): void {

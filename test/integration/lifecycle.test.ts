@@ -8,7 +8,8 @@ describe('plugin lifecycle', () => {
   afterEach(cleanup);
 
   it('a second instance replaces the first without stacking patches, and its shutdown restores the originals', async () => {
-    const addRequest = http.Agent.prototype.addRequest;
+    const proto = http.Agent.prototype as unknown as { addRequest: unknown };
+    const addRequest = proto.addRequest;
     const dispatcher = getGlobalDispatcher();
     const first = new SelfHealing({ officialInstrumentations: false });
     const second = new SelfHealing({ officialInstrumentations: false });
@@ -27,7 +28,7 @@ describe('plugin lifecycle', () => {
 
     await second.shutdown();
     expect(getSelfHealing()).toBeUndefined();
-    expect(http.Agent.prototype.addRequest).toBe(addRequest);
+    expect(proto.addRequest).toBe(addRequest);
     expect(getGlobalDispatcher()).toBe(dispatcher);
   });
 });
