@@ -77,7 +77,7 @@ export async function runDemo({ seconds }) {
       inventory.state.failing = t >= failFrom && t < failUntil;
       const states = plugin.breakers
         .list()
-        .map((b) => `${names.get(b.name) ?? b.name}=${b.state}`)
+        .map((b) => `${names.get(b.name) ?? b.name}=${b.peekState()}`)
         .join(' ');
       console.log(
         `[${String(t).padStart(2)}s] requests ${String(second.requests).padStart(3)} | ok ${String(second.ok).padStart(3)} | failed ${String(second.failed).padStart(3)} | fast-failed ${String(second.fastFailed).padStart(3)} | ${states}${inventory.state.failing ? '   (inventory failing)' : ''}`,

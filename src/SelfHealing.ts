@@ -1,6 +1,6 @@
 import { diag } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
-import { HttpBreakerInstrumentation, UndiciBreakerInstrumentation, type BreakerRuntime } from '../instrumentations/index.js';
+import { HttpBreakerInstrumentation, UndiciBreakerInstrumentation, destinationFromOrigin, type BreakerRuntime } from '../instrumentations/index.js';
 import { CircuitBreakerRegistry } from './breaker/index.js';
 import type { Clock } from './clock.js';
 import { validateOptions, type SelfHealingOptions } from './options.js';
@@ -26,21 +26,22 @@ export class SelfHealing {
 
   constructor(options: SelfHealingOptions = {}, internals: { clock?: Clock } = {}) {
     this.options = validateOptions(options);
-    // One instance per process: the previous one unpatches first, so ours is not layered on it.
-    const previous = slots[INSTANCE];
-    if (previous && !previous.stopped) {
-      diag.warn('otel-self-heal: a second instance was created; the first one is shut down');
-      previous.stopSync();
-    }
     const o = this.options;
     this.breakers = new CircuitBreakerRegistry({
       defaults: o.breaker,
-      overrides: o.overrides,
+      overrides: normalizeOverrideNames(o.overrides),
       maxBreakers: o.maxBreakers,
       idleTimeoutMs: o.breakerIdleTimeoutMs,
       clock: internals.clock,
     });
     this.telemetry = new BreakerTelemetry(this.breakers, VERSION, o.http?.captureQueryString ?? false);
+    // One instance per process. Everything that can reject the options has run: the previous
+    // instance unpatches now, before ours patches, so ours is not layered on it.
+    const previous = slots[INSTANCE];
+    if (previous && !previous.stopped) {
+      diag.warn('otel-self-heal: a second instance was created; the first one is shut down');
+      previous.stopSync();
+    }
     const runtime: BreakerRuntime = { registry: this.breakers, telemetry: this.telemetry };
     const http = { ...o.http, runtime };
     const list: Instrumentation[] = [];
@@ -72,6 +73,19 @@ export class SelfHealing {
     this.telemetry.close();
     if (slots[INSTANCE] === this) slots[INSTANCE] = undefined;
   }
+}
+
+/**
+ * Breaker names of HTTP destinations always carry the port and a lower-case host
+ * (`https://api.example.com:443`): an override written as a URL is keyed the same way.
+ */
+function normalizeOverrideNames(overrides: SelfHealingOptions['overrides']): SelfHealingOptions['overrides'] {
+  if (!overrides) return overrides;
+  const out: NonNullable<SelfHealingOptions['overrides']> = {};
+  for (const [name, o] of Object.entries(overrides)) {
+    out[/^https?:\/\//i.test(name) ? (destinationFromOrigin(name)?.origin ?? name) : name] = o;
+  }
+  return out;
 }
 
 /** The running plugin, or undefined before {@link withSelfHealing} (or after shutdown). */

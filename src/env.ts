@@ -53,13 +53,15 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): SelfHealin
   }
   const ignore = env.SELFHEAL_HTTP_IGNORE?.split(',').map((s) => s.trim()).filter(Boolean);
   const http = prune({ ignore, fetch: bool('SELFHEAL_HTTP_FETCH'), node: bool('SELFHEAL_HTTP_NODE') });
+  const enabled = bool('SELFHEAL_ENABLED');
+  const maxBreakers = num('SELFHEAL_MAX_BREAKERS');
   if (problems.length) throw new ConfigValidationError(problems);
   return prune({
-    enabled: bool('SELFHEAL_ENABLED'),
+    enabled,
     breaker: Object.keys(breaker).length ? breaker : undefined,
     overrides,
     http: Object.keys(http).length ? http : undefined,
-    maxBreakers: num('SELFHEAL_MAX_BREAKERS'),
+    maxBreakers,
   });
 }
 

@@ -48,6 +48,12 @@ if (!sdkNode) {
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= sdk.shutdown().catch((err: unknown) => diag.error('otel-self-heal/register: SDK shutdown failed', err)));
-  process.once('SIGTERM', () => void stop().finally(() => process.exit(143)));
+  process.once('SIGTERM', () =>
+    void stop().finally(() => {
+      // Listening for SIGTERM takes away Node's default exit; give it back, unless the
+      // application handles SIGTERM itself (it may still be draining).
+      if (process.listenerCount('SIGTERM') === 0) process.exit(143);
+    }),
+  );
   process.once('beforeExit', () => void stop());
 }

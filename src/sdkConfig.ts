@@ -61,12 +61,22 @@ function envList(name: string): string[] {
   ];
 }
 
-/** NodeSDK's rule for `OTEL_*_EXPORTER`: empty means otlp, `none` alone means nothing, `none` with others is ignored. */
-function exporterNames(name: string): string[] {
-  const list = envList(name);
-  if (list[0] === 'none' && list.length === 1) return [];
-  if (list.length === 0 || list.includes('none')) return ['otlp'];
-  return list;
+/**
+ * NodeSDK 0.2xx's rules: for traces, `none` first means nothing, `none` among others means otlp;
+ * for metrics, any `none` means nothing. Empty means otlp.
+ */
+function exporterNames(signal: 'TRACES' | 'METRICS'): string[] {
+  const list = envList(`OTEL_${signal}_EXPORTER`);
+  if (list.length === 0) return ['otlp'];
+  if (signal === 'METRICS') return list.includes('none') ? [] : list;
+  if (list[0] === 'none') return [];
+  return list.includes('none') ? ['otlp'] : list;
+}
+
+/** Whether NodeSDK would record spans for this config (some processor or exporter is configured). */
+export function tracingConfigured(config: SdkConfigLike): boolean {
+  if (config.spanProcessors) return config.spanProcessors.length > 0;
+  return Boolean(config.spanProcessor || config.traceExporter) || exporterNames('TRACES').length > 0;
 }
 
 function protocol(signal: 'TRACES' | 'METRICS'): string {
@@ -116,7 +126,7 @@ function simpleSpanProcessor(exporter: unknown): unknown {
 /** The span processors NodeSDK would have built from `OTEL_TRACES_EXPORTER`. */
 export function spanProcessorsFromEnv(): unknown[] {
   const out: unknown[] = [];
-  for (const name of exporterNames('OTEL_TRACES_EXPORTER')) {
+  for (const name of exporterNames('TRACES')) {
     if (name === 'otlp') {
       const p = protocol('TRACES');
       const pkg = `@opentelemetry/exporter-trace-otlp-${OTLP_PACKAGE[p] ?? 'proto'}`;
@@ -143,7 +153,7 @@ export function metricReadersFromEnv(): unknown[] {
       exportIntervalMillis: envNumber('OTEL_METRIC_EXPORT_INTERVAL') ?? 60_000,
       exportTimeoutMillis: envNumber('OTEL_METRIC_EXPORT_TIMEOUT') ?? 30_000,
     });
-  for (const name of exporterNames('OTEL_METRICS_EXPORTER')) {
+  for (const name of exporterNames('METRICS')) {
     if (name === 'otlp') {
       const pkg = `@opentelemetry/exporter-metrics-otlp-${OTLP_PACKAGE[protocol('METRICS')] ?? 'proto'}`;
       out.push(periodic(new (require_<{ OTLPMetricExporter: Ctor }>(pkg).OTLPMetricExporter)()));

@@ -1,7 +1,7 @@
 import { diag } from '@opentelemetry/api';
 import { loadOptional } from './load.js';
 import type { SelfHealingOptions } from './options.js';
-import { composeSdkConfig, type SdkConfigLike } from './sdkConfig.js';
+import { composeSdkConfig, tracingConfigured, type SdkConfigLike } from './sdkConfig.js';
 import { SelfHealing } from './SelfHealing.js';
 
 type Ctor = new (config?: Record<string, unknown>) => { instrumentationName: string };
@@ -31,11 +31,12 @@ class SelfHealingLifecycle {
 /**
  * Adds self-healing to a NodeSDK configuration: `new NodeSDK(withSelfHealing({ ...yours }))`.
  * Returns a new configuration with the plugin's parts appended to yours; your exporters,
- * processors, readers and instrumentations keep working as before. The running plugin is then
- * available from `getSelfHealing()`.
+ * processors, readers and instrumentations keep working as before. Clients are guarded from
+ * this call on (not from `sdk.start()`); the running plugin is `getSelfHealing()`.
  */
 export function withSelfHealing<C extends SdkConfigLike>(sdkConfig: C = {} as C, options: SelfHealingOptions = {}): C {
-  if (options.enabled === false) return sdkConfig;
+  // OTEL_SDK_DISABLED makes NodeSDK do nothing; patching clients would then be the only effect.
+  if (options.enabled === false || process.env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return sdkConfig;
   const plugin = new SelfHealing(options);
   const instrumentations: unknown[] = [];
   if (options.officialInstrumentations !== false) {
@@ -48,7 +49,15 @@ export function withSelfHealing<C extends SdkConfigLike>(sdkConfig: C = {} as C,
     }
   }
   instrumentations.push(...plugin.instrumentations);
-  return composeSdkConfig(sdkConfig, { spanProcessors: [new SelfHealingLifecycle(plugin)], instrumentations });
+  try {
+    // With tracing off (OTEL_TRACES_EXPORTER=none, spanProcessors: []) a processor of ours would
+    // make NodeSDK record every span for nothing: the plugin is then shut down by its own shutdown().
+    const spanProcessors = tracingConfigured(sdkConfig) ? [new SelfHealingLifecycle(plugin)] : [];
+    return composeSdkConfig(sdkConfig, { spanProcessors, instrumentations });
+  } catch (err) {
+    void plugin.shutdown(); // nothing stays patched when the config cannot be built
+    throw err;
+  }
 }
 
 /** Instrumentation names in NodeSDK's `instrumentations` (which may nest arrays). */

@@ -1,9 +1,8 @@
 import http from 'node:http';
 import { SpanKind, context, trace, type Span } from '@opentelemetry/api';
-import { CircuitOpenError, REJECTED, type CircuitBreaker } from '../../src/breaker/index.js';
-import { BreakerInstrumentation } from '../shared/BreakerInstrumentation.js';
-import { originOf } from '../shared/HttpPolicy.js';
-import type { HttpBreakerInstrumentationConfig, HttpDestination } from '../shared/types.js';
+import { REJECTED } from '../../src/breaker/index.js';
+import { BreakerInstrumentation, GuardedCall, refuse } from '../shared/index.js';
+import type { HttpBreakerInstrumentationConfig } from '../shared/index.js';
 
 type AddRequest = (this: http.Agent, req: http.ClientRequest, options: AgentRequestOptions) => void;
 interface AgentRequestOptions {
@@ -27,8 +26,8 @@ const globalSlots = globalThis as unknown as Record<symbol, PatchSlot | undefine
  * The choke point is `http.Agent.prototype.addRequest` (https.Agent inherits it): it sees
  * requests from `http.request`, `http.get`, `https.*` and libraries built on them (axios, got,
  * node-fetch 2), whatever the load order, and the official instrumentation never patches it.
- * A refused request gets `'error'` with a {@link CircuitOpenError} on the next tick, as a
- * connection failure would, and no socket is opened.
+ * A refused request gets `'error'` with a `CircuitOpenError` on the next tick, as a connection
+ * failure would, and no socket is opened.
  */
 export class HttpBreakerInstrumentation extends BreakerInstrumentation {
   constructor(config: HttpBreakerInstrumentationConfig) {
@@ -71,79 +70,62 @@ export class HttpBreakerInstrumentation extends BreakerInstrumentation {
     }
   }
 
-  /** Decides one request: true to let it through (with its outcome tracked), false when refused. */
+  /** Decides one request: true to let it through (with its outcome tracked), false when refused. Never throws. */
   admit(agent: http.Agent, req: http.ClientRequest, options: AgentRequestOptions): boolean {
-    if (options.socketPath || this.policy.suppressed()) return true;
-    const protocol = (agent as { protocol?: string }).protocol ?? 'http:';
-    const host = options.host || options.hostname || 'localhost';
-    const port = Number(options.port) || (agent as { defaultPort?: number }).defaultPort || 80;
-    const destination: HttpDestination = { protocol, host, port, origin: originOf(protocol, host, port) };
-    const name = this.policy.breakerName(destination);
-    if (name === null) return true;
-    const breaker = this.runtime.registry.get(name);
-    const permit = breaker.tryAcquire();
-    const active = trace.getSpan(context.active());
-    if (permit === REJECTED) {
-      const state = breaker.state === 'closed' ? 'open' : breaker.state;
-      const error = new CircuitOpenError(name, state, breaker.retryAt === Infinity ? undefined : breaker.retryAt);
-      this.runtime.telemetry.rejected(
-        error,
-        { method: req.method, url: destination.origin + req.path, serverAddress: host, serverPort: port },
-        isClientSpan(active) ? active : undefined,
-      );
-      // Fails the request the way a refused connection would: 'error' then 'close', next tick.
-      (req as unknown as { onSocket(socket: null, err: Error): void }).onSocket(null, error);
-      return false;
-    }
-    this.track(req, breaker, permit, destination, isClientSpan(active) ? active : undefined);
-    return true;
-  }
-
-  /**
-   * Watches the request's own emits instead of adding listeners: a 'response' listener would
-   * stop Node from dumping an unread response, and an 'error' listener would swallow errors the
-   * application does not handle.
-   */
-  private track(req: http.ClientRequest, breaker: CircuitBreaker, permit: number, destination: HttpDestination, span: Span | undefined): void {
-    const start = Date.now();
-    const policy = this.policy;
-    let settled = false;
-    // `req.destroy()` with no reason makes Node emit ECONNRESET "socket hang up", the same error
-    // as a server dropping the connection: only the call tells the caller's abort apart. After a
-    // 'timeout' event the destroy is the usual timeout handling, so the downstream is to blame.
-    let timedOut = false;
-    let abortedByCaller = false;
-    const destroy = req.destroy;
-    req.destroy = function (this: http.ClientRequest, error?: Error) {
-      if (!settled && error === undefined && !timedOut) abortedByCaller = true;
-      return destroy.call(this, error);
-    };
-    const emit = req.emit;
-    req.emit = function (this: http.ClientRequest, event: string | symbol, ...args: unknown[]): boolean {
-      if (!settled) {
-        if (event === 'response') {
-          settled = true;
-          const statusCode = (args[0] as http.IncomingMessage).statusCode ?? 0;
-          if (policy.isFailure({ kind: 'response', statusCode, destination })) breaker.recordFailure(permit, Date.now() - start, span?.spanContext());
-          else breaker.recordSuccess(permit, Date.now() - start);
-        } else if (event === 'timeout') {
-          timedOut = true;
-        } else if (event === 'error') {
-          settled = true;
-          const error = args[0] as Error;
-          if (!abortedByCaller && policy.isFailure({ kind: 'error', error, destination })) {
-            breaker.recordFailure(permit, Date.now() - start, span?.spanContext());
-          } else {
-            breaker.release(permit);
-          }
-        } else if (event === 'close') {
-          settled = true;
-          breaker.release(permit);
-        }
+    try {
+      if (options.socketPath || this.policy.suppressed()) return true;
+      const protocol = (agent as { protocol?: string }).protocol ?? 'http:';
+      const port = Number(options.port) || (agent as { defaultPort?: number }).defaultPort || 80;
+      const target = this.policy.target(protocol, options.host || options.hostname || 'localhost', port);
+      if (target === null) return true;
+      const breaker = this.runtime.registry.get(target.name);
+      const permit = breaker.tryAcquire();
+      const ctx = context.active();
+      const span = trace.getSpan(ctx);
+      const callSpan = isClientSpan(span) ? span : undefined;
+      if (permit === REJECTED) {
+        const error = refuse(this.runtime, breaker, target, req.method, req.path, callSpan);
+        // Fails the request the way a refused connection would: 'error' then 'close', next tick.
+        (req as unknown as { onSocket(socket: null, err: Error): void }).onSocket(null, error);
+        return false;
       }
-      return emit.apply(this, [event, ...args] as Parameters<typeof emit>);
-    } as typeof req.emit;
+      watch(req, new GuardedCall(this.runtime, this.policy, breaker, permit, target, ctx, (callSpan ?? span)?.spanContext()));
+      return true;
+    } catch (err) {
+      // Our bug must not become the application's: let the request through unguarded.
+      this._diag.error('otel-self-heal: guarding an http request failed; it goes through unguarded', err);
+      return true;
+    }
   }
+}
+
+/**
+ * Follows the request through its own emits instead of listeners: a 'response' listener would
+ * stop Node from dumping an unread response, and an 'error' listener would swallow errors the
+ * application does not handle. `destroy()` is watched too: Node reports a bare `destroy()` as
+ * ECONNRESET "socket hang up", the same error as a server dropping the connection.
+ */
+function watch(req: http.ClientRequest, call: GuardedCall): void {
+  let timedOut = false;
+  let abortedByCaller = false;
+  const destroy = req.destroy;
+  req.destroy = function (this: http.ClientRequest, error?: Error) {
+    // After a 'timeout' event the destroy is the usual timeout handling: the downstream's failure.
+    if (!call.isSettled && error === undefined && !timedOut) abortedByCaller = true;
+    return destroy.call(this, error);
+  };
+  const emit = req.emit;
+  req.emit = function (this: http.ClientRequest, event: string | symbol): boolean {
+    if (!call.isSettled) {
+      if (event === 'response') call.response((arguments[1] as http.IncomingMessage).statusCode ?? 0);
+      else if (event === 'error') call.error(arguments[1] as Error, abortedByCaller);
+      else if (event === 'upgrade' || event === 'connect') call.succeeded();
+      else if (event === 'timeout') timedOut = true;
+      else if (event === 'close') call.release();
+    }
+    // eslint-disable-next-line prefer-rest-params
+    return emit.apply(this, arguments as unknown as Parameters<typeof emit>);
+  } as typeof req.emit;
 }
 
 function isOurs(fn: unknown): boolean {

@@ -1,2 +1,5 @@
+export { BreakerInstrumentation } from './BreakerInstrumentation.js';
+export { GuardedCall, refuse } from './GuardedCall.js';
 export { HttpPolicy, destinationFromOrigin, isAbort, originOf, otlpOrigins } from './HttpPolicy.js';
+export type { Target } from './HttpPolicy.js';
 export type { BreakerRuntime, HttpBreakerInstrumentationConfig, HttpBreakerOptions, HttpDestination, HttpOutcome } from './types.js';

@@ -159,20 +159,28 @@ export class CircuitBreaker<T = unknown> {
     let s = this.s;
     if (s.kind === 'closed') return this.epoch;
     if (s.kind === 'open') {
-      if (this.clock.now() < s.retryAt) {
-        this.rejections++;
-        return REJECTED;
-      }
+      if (this.clock.now() < s.retryAt) return this.reject();
       this.toHalfOpen(s.trips);
       s = this.s;
+      // A state-change listener may have moved the breaker again (e.g. forceOpen()).
+      if (s.kind !== 'half-open') return s.kind === 'closed' ? this.epoch : this.reject();
     }
     const h = s as Extract<BreakerState, { kind: 'half-open' }>;
     if (h.inFlight + h.successes + h.failures >= this.opts.halfOpenRequestLimit) {
-      this.rejections++;
-      return REJECTED;
+      // Probes that never answer must not hold the breaker half-open for good: once the slowest
+      // acceptable call (slowCallDurationThreshold) has passed, they count as failed.
+      if (h.inFlight > 0 && this.clock.now() - h.since >= this.opts.slowCallDurationThreshold) {
+        this.trip(h.trips + 1, 'probes-timed-out');
+      }
+      return this.reject();
     }
     h.inFlight++;
     return this.epoch;
+  }
+
+  private reject(): number {
+    this.rejections++;
+    return REJECTED;
   }
 
   /** The call admitted with `permit` succeeded; `durationMs` matters only with a slow-call rule or a time window. */
@@ -186,8 +194,11 @@ export class CircuitBreaker<T = unknown> {
     this.failures++;
     if (evidence && permit === this.epoch) {
       const ev = (this.evidence ??= []);
-      if (ev.length === EVIDENCE_KEPT) ev.shift();
-      ev.push(evidence);
+      // Several failed calls under one parent span give one link, not several identical ones.
+      if (!ev.some((e) => e.spanId === evidence.spanId)) {
+        if (ev.length === EVIDENCE_KEPT) ev.shift();
+        ev.push(evidence);
+      }
     }
     this.settle(permit, true, durationMs, this.windowNow());
   }
@@ -231,7 +242,10 @@ export class CircuitBreaker<T = unknown> {
     const s = this.s;
     if (s.kind === 'open') {
       // Already open: hold it open, without an open -> open event.
-      if (s.retryAt !== Infinity) this.s = { ...s, retryAt: Infinity };
+      if (s.retryAt !== Infinity) {
+        this.s = { ...s, retryAt: Infinity };
+        this.rejection = undefined; // its error carried the old retryAt
+      }
       return;
     }
     this.transition({ kind: 'open', openedAt: this.clock.now(), retryAt: Infinity, trips: s.kind === 'closed' ? 1 : s.trips }, 'forced-open');
@@ -408,7 +422,7 @@ export class CircuitBreaker<T = unknown> {
   }
 
   private toHalfOpen(trips: number): void {
-    this.transition({ kind: 'half-open', trips, inFlight: 0, successes: 0, failures: 0 }, 'reset-timeout-elapsed');
+    this.transition({ kind: 'half-open', trips, since: this.clock.now(), inFlight: 0, successes: 0, failures: 0 }, 'reset-timeout-elapsed');
   }
 
   private transition(next: BreakerState, reason: TransitionReason): void {

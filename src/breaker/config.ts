@@ -58,7 +58,42 @@ export const breakerOptionsSchema = z
   })
   .strict();
 
-export type BreakerOptions = Partial<z.input<typeof breakerOptionsSchema>>;
+/** Options of one circuit breaker; every field is optional (defaults in {@link DEFAULT_BREAKER_OPTIONS}). */
+export interface BreakerOptions {
+  /** Failure rate (0..1) at or above which the circuit opens. Default 0.5. */
+  failureThreshold?: number;
+  /** Calls the window must hold before any rate is judged (spec `min_request_threshold`). Default 10. */
+  minimumRequests?: number;
+  /** Milliseconds the circuit stays open before letting probes through. Default 5000. */
+  resetTimeout?: number;
+  /** Growth of the open interval on each consecutive trip; 1 turns backoff off. Default 2. */
+  backoffMultiplier?: number;
+  /** Upper bound of the open interval after backoff, in milliseconds. Default 60000. */
+  maxResetTimeout?: number;
+  /** Share (0..1) of the open interval taken off at random, so breakers do not probe in step. Default 0.2. */
+  jitter?: number;
+  /** Probes let through in half-open before a decision. Default 5. */
+  halfOpenRequestLimit?: number;
+  /** Share (0..1) of the probes that must succeed to close again. Default 0.6. */
+  halfOpenSuccessThreshold?: number;
+  /** `count`: the last `windowSize` calls; `time`: the calls of the last `windowSize` seconds. Default `count`. */
+  windowType?: 'count' | 'time';
+  /** Calls (count window) or seconds (time window) the rates are computed over. Default 100. */
+  windowSize?: number;
+  /** Slow-call rate (0..1) at or above which the circuit opens; 1 turns the rule off. Default 1. */
+  slowCallRateThreshold?: number;
+  /**
+   * Milliseconds (to the response headers, for HTTP) that make a call slow. Also how long a
+   * half-open probe may stay unanswered before it counts as failed. Default 10000.
+   */
+  slowCallDurationThreshold?: number;
+}
+
+// The interface above is what users read; these two lines keep it and the schema in step.
+const _schemaMatchesInterface: Required<BreakerOptions> = {} as z.output<typeof breakerOptionsSchema>;
+const _interfaceMatchesSchema: z.input<typeof breakerOptionsSchema> = {} as Required<BreakerOptions>;
+void _schemaMatchesInterface;
+void _interfaceMatchesSchema;
 
 /** The options after defaults and validation; shared (frozen) by every breaker created from them. */
 export interface ResolvedBreakerOptions extends Readonly<Required<BreakerOptions>> {

@@ -11,6 +11,20 @@ export class CircuitOpenError extends Error {
   readonly code = CIRCUIT_OPEN_CODE;
   override readonly name = 'CircuitOpenError';
 
+  /**
+   * Without a stack trace: a refused call's stack would only show this package's internals, and
+   * capturing it is most of what an Error costs (~4 µs of a refused request's ~5 µs).
+   */
+  static withoutStack(breaker: string, state: Exclude<CircuitState, 'closed'>, retryAt?: number): CircuitOpenError {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      return new CircuitOpenError(breaker, state, retryAt);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+  }
+
   constructor(
     /** The breaker's name: for auto-wrapped calls, the destination (`http://host:port`). */
     readonly breaker: string,
@@ -33,11 +47,7 @@ export class CircuitOpenError extends Error {
  * package (the check is by `code`, not by class).
  */
 export function isCircuitOpenError(err: unknown): err is Error & { code: typeof CIRCUIT_OPEN_CODE; breaker: string } {
-  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
-    if ((e as { code?: unknown }).code === CIRCUIT_OPEN_CODE) return true;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return false;
+  return findCircuitOpenError(err) !== undefined;
 }
 
 /** The {@link CircuitOpenError} itself, from the error or from its `cause` chain. */

@@ -8,6 +8,7 @@ export type TransitionReason =
   | 'reset-timeout-elapsed'
   | 'probes-succeeded'
   | 'probes-failed'
+  | 'probes-timed-out'
   | 'forced-open'
   | 'reset';
 
@@ -25,6 +26,8 @@ export type BreakerState =
   | {
       readonly kind: 'half-open';
       readonly trips: number;
+      /** When the breaker went half-open (epoch ms): probes outstanding for too long count as failed. */
+      readonly since: number;
       /** Probes let through and not yet settled. */
       inFlight: number;
       successes: number;

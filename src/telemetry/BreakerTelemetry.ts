@@ -6,6 +6,7 @@ import {
   trace,
   type Attributes,
   type BatchObservableCallback,
+  type Context,
   type Meter,
   type MeterProvider,
   type Observable,
@@ -17,15 +18,16 @@ import { STATE_VALUE, type CircuitBreakerRegistry, type CircuitOpenError, type S
 import type { Disposer } from '../disposer.js';
 import { SEVERITY, eventLogger, type EventLoggerProvider } from './logs.js';
 import * as N from './names.js';
-import { redactUrl } from './redact.js';
 
 /** What telemetry knows of a call the breaker refused. */
 export interface RejectedCall {
   method: string;
-  /** The full URL or origin; credentials and query are stripped before it is recorded. */
-  url?: string;
-  serverAddress?: string;
-  serverPort?: number;
+  /** `protocol//host:port`, never with credentials. */
+  origin: string;
+  /** Path and query as the client sent them; the query is dropped unless asked for. */
+  path: string;
+  serverAddress: string;
+  serverPort: number;
 }
 
 /**
@@ -36,6 +38,13 @@ export interface RejectedCall {
  */
 export class BreakerTelemetry {
   private tracerProvider: TracerProvider | undefined;
+  private cachedTracer: { provider: TracerProvider; tracer: Tracer } | undefined;
+  /**
+   * The context of the call whose outcome is being recorded, set by the instrumentations around
+   * `record*`: a client may report the outcome in another call's async context (a pooled
+   * socket's), and a transition's span event belongs on the call that caused it.
+   */
+  callContext: Context | undefined;
   private loggerProvider: EventLoggerProvider | undefined;
   private meterBinding: { meter: Meter; callback: BatchObservableCallback; observables: Observable[] } | undefined;
   private readonly unsubscribe: Disposer;
@@ -95,16 +104,16 @@ export class BreakerTelemetry {
       callSpan.setAttribute(N.SEMCONV.errorType, N.ERROR_TYPE_CIRCUIT_OPEN);
       return;
     }
+    const q = this.keepQuery ? -1 : call.path.indexOf('?');
     const attributes: Attributes = {
       [N.SEMCONV.httpRequestMethod]: call.method,
       [N.SEMCONV.errorType]: N.ERROR_TYPE_CIRCUIT_OPEN,
       [N.ATTR_BREAKER_NAME]: error.breaker,
+      [N.SEMCONV.serverAddress]: call.serverAddress,
+      [N.SEMCONV.serverPort]: call.serverPort,
+      [N.SEMCONV.urlFull]: call.origin + (q === -1 ? call.path : call.path.slice(0, q)),
     };
-    if (call.serverAddress) attributes[N.SEMCONV.serverAddress] = call.serverAddress;
-    if (call.serverPort) attributes[N.SEMCONV.serverPort] = call.serverPort;
-    const url = call.url && redactUrl(call.url, this.keepQuery);
-    if (url) attributes[N.SEMCONV.urlFull] = url;
-    const span = this.tracer().startSpan(call.method, { kind: SpanKind.CLIENT, attributes }, context.active());
+    const span = this.tracer().startSpan(call.method, { kind: SpanKind.CLIENT, attributes }, this.callContext ?? context.active());
     span.addEvent(N.EVENT_BREAKER_REJECTED, eventAttrs);
     span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
     span.end();
@@ -130,7 +139,7 @@ export class BreakerTelemetry {
     };
     if (change.retryAt !== undefined) attributes[N.ATTR_BREAKER_RETRY_AT] = new Date(change.retryAt).toISOString();
 
-    trace.getActiveSpan()?.addEvent(N.EVENT_BREAKER_STATE_CHANGE, attributes, change.timestamp);
+    trace.getSpan(this.callContext ?? context.active())?.addEvent(N.EVENT_BREAKER_STATE_CHANGE, attributes, change.timestamp);
 
     // Its own trace (root), so it is findable by name in Jaeger; the links point at the evidence.
     const span = this.tracer().startSpan(N.SPAN_BREAKER_STATE_CHANGE, {
@@ -153,7 +162,9 @@ export class BreakerTelemetry {
   }
 
   private tracer(): Tracer {
-    return (this.tracerProvider ?? trace.getTracerProvider()).getTracer(N.SCOPE_NAME, this.version);
+    const provider = this.tracerProvider ?? trace.getTracerProvider();
+    if (this.cachedTracer?.provider !== provider) this.cachedTracer = { provider, tracer: provider.getTracer(N.SCOPE_NAME, this.version) };
+    return this.cachedTracer.tracer;
   }
 
   private unbindMeter(): void {
@@ -164,7 +175,3 @@ export class BreakerTelemetry {
   }
 }
 
-/** The global meter provider, for when no SDK handed one to an instrumentation. */
-export function globalMeterProvider(): MeterProvider {
-  return metrics.getMeterProvider();
-}

@@ -30,9 +30,6 @@ export const ATTR_BREAKER_FAILURE_RATE = 'selfheal.breaker.failure_rate';
 export const ATTR_BREAKER_SLOW_CALL_RATE = 'selfheal.breaker.slow_call_rate';
 export const ATTR_BREAKER_RETRY_AT = 'selfheal.breaker.retry_at';
 export const ATTR_OUTCOME = 'selfheal.outcome';
-/** Resource attributes: static identity only (resources are fixed at start). */
-export const ATTR_NODE_ID = 'selfheal.node.id';
-export const ATTR_CLUSTER = 'selfheal.cluster';
 
 /** Semantic-convention attributes we read or write (stable names). */
 export const SEMCONV = {

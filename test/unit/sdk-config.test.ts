@@ -2,7 +2,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigValidationError } from '../../src/config/index.js';
 import { optionsFromEnv } from '../../src/env.js';
 import { validateOptions } from '../../src/options.js';
-import { composeSdkConfig, type SdkConfigLike } from '../../src/sdkConfig.js';
+import { composeSdkConfig, tracingConfigured, type SdkConfigLike } from '../../src/sdkConfig.js';
+import { getSelfHealing } from '../../src/SelfHealing.js';
+import { withSelfHealing } from '../../src/withSelfHealing.js';
 
 const ours = { name: 'ours' };
 
@@ -63,6 +65,26 @@ describe('composeSdkConfig', () => {
     expect(composeSdkConfig({ metricReaders: [theirs] }, { metricReaders: [ours] }).metricReaders).toEqual([theirs, ours]);
   });
 
+  it('follows NodeSDK on "none": first means no traces, anywhere means no metrics', () => {
+    vi.stubEnv('OTEL_TRACES_EXPORTER', 'none,console');
+    expect(composeSdkConfig({} as SdkConfigLike, { spanProcessors: [ours] }).spanProcessors).toEqual([ours]);
+    vi.stubEnv('OTEL_METRICS_EXPORTER', 'console,none');
+    expect(composeSdkConfig({} as SdkConfigLike, { metricReaders: [ours] }).metricReaders).toEqual([ours]);
+  });
+
+  it('knows when tracing is off, so the plugin does not turn a recording tracer on', async () => {
+    vi.stubEnv('OTEL_TRACES_EXPORTER', 'none');
+    expect(tracingConfigured({})).toBe(false);
+    expect(tracingConfigured({ spanProcessors: [] })).toBe(false);
+    expect(tracingConfigured({ traceExporter: {} })).toBe(true);
+    const config = withSelfHealing({} as SdkConfigLike, { officialInstrumentations: false });
+    expect('spanProcessors' in config).toBe(false);
+    expect((config.instrumentations ?? []).length).toBe(2);
+    await getSelfHealing()?.shutdown();
+    vi.stubEnv('OTEL_TRACES_EXPORTER', 'otlp');
+    expect(tracingConfigured({})).toBe(true);
+  });
+
   it('touches neither processors nor readers when the plugin adds none', () => {
     const config = { traceExporter: { x: 1 } };
     const out: SdkConfigLike = composeSdkConfig(config, { instrumentations: [ours] });
@@ -106,5 +128,7 @@ describe('plugin options', () => {
       'SELFHEAL_BREAKER_FAILURE_THRESHOLD must be a number, got "abc"',
     );
     expect(() => optionsFromEnv({ SELFHEAL_OVERRIDES: '{' })).toThrow(/SELFHEAL_OVERRIDES must be JSON/);
+    expect(() => optionsFromEnv({ SELFHEAL_ENABLED: 'maybe' })).toThrow('SELFHEAL_ENABLED must be true or false, got "maybe"');
+    expect(() => optionsFromEnv({ SELFHEAL_MAX_BREAKERS: 'abc' })).toThrow('SELFHEAL_MAX_BREAKERS must be a number, got "abc"');
   });
 });
