@@ -4,7 +4,9 @@ import { HttpBreakerInstrumentation, UndiciBreakerInstrumentation, destinationFr
 import { CircuitBreakerRegistry } from './breaker/index.js';
 import type { Clock } from './clock.js';
 import { validateOptions, type SelfHealingOptions } from './options.js';
-import { BreakerTelemetry } from './telemetry/index.js';
+import { HealthMonitor } from './health/index.js';
+import { MetricsCollector, createAnomalyDetector, type SdkMetricsBridge } from './metrics/index.js';
+import { BreakerTelemetry, HealthTelemetry } from './telemetry/index.js';
 
 export const VERSION = '0.1.0';
 const INSTANCE = Symbol.for('otel-self-heal.instance');
@@ -21,8 +23,15 @@ export class SelfHealing {
   /** Our instrumentations, already enabled; NodeSDK hands them its providers. */
   readonly instrumentations: readonly Instrumentation[];
   readonly options: Readonly<SelfHealingOptions>;
+  /** Metrics: record your own, query aggregations, trends and correlations (spec 2.6). */
+  readonly metrics: MetricsCollector;
+  /** Health of downstreams, routes and custom components (spec 2.2). */
+  readonly health: HealthMonitor;
   private readonly telemetry: BreakerTelemetry;
+  private readonly healthTelemetry: HealthTelemetry;
   private stopped = false;
+  /** The reader that feeds the SDK's metrics into {@link metrics}, once withSelfHealing made it. */
+  sdkMetrics: SdkMetricsBridge | undefined;
 
   constructor(options: SelfHealingOptions = {}, internals: { clock?: Clock } = {}) {
     this.options = validateOptions(options);
@@ -34,7 +43,16 @@ export class SelfHealing {
       idleTimeoutMs: o.breakerIdleTimeoutMs,
       clock: internals.clock,
     });
-    this.telemetry = new BreakerTelemetry(this.breakers, VERSION, o.http?.captureQueryString ?? false);
+    const { enabled: _me, fromSdk: _mf, sdkIntervalMs: _mi, ...metricsOptions } = o.metrics ?? {};
+    this.metrics = new MetricsCollector({ ...metricsOptions, ...(internals.clock ? { clock: internals.clock } : {}) });
+    const { enabled: _e, fromSpans: _s, recordUnsampled: _r, anomalies, ...healthOptions } = o.health ?? {};
+    this.health = new HealthMonitor(healthOptions, {
+      registry: this.breakers,
+      clock: internals.clock,
+      detector: anomalies === false ? undefined : () => createAnomalyDetector(),
+    });
+    this.healthTelemetry = new HealthTelemetry(this.health, VERSION);
+    this.telemetry = new BreakerTelemetry(this.breakers, VERSION, o.http?.captureQueryString ?? false, [this.healthTelemetry]);
     // One instance per process. Everything that can reject the options has run: the previous
     // instance unpatches now, before ours patches, so ours is not layered on it.
     const previous = slots[INSTANCE];
@@ -48,6 +66,8 @@ export class SelfHealing {
     if (o.http?.node !== false) list.push(new HttpBreakerInstrumentation(http));
     if (o.http?.fetch !== false) list.push(new UndiciBreakerInstrumentation(http));
     this.instrumentations = list;
+    if (o.health?.enabled !== false) this.health.start();
+    if (o.metrics?.enabled !== false) this.metrics.start();
 
     slots[INSTANCE] = this;
   }
@@ -70,7 +90,11 @@ export class SelfHealing {
     if (this.stopped) return;
     this.stopped = true;
     for (const i of this.instrumentations) i.disable();
+    this.health.stop();
+    this.metrics.stop();
+    void this.sdkMetrics?.close();
     this.telemetry.close();
+    this.healthTelemetry.close();
     if (slots[INSTANCE] === this) slots[INSTANCE] = undefined;
   }
 }

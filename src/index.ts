@@ -36,3 +36,47 @@ export {
 } from '../instrumentations/index.js';
 export type { BreakerRuntime, HttpBreakerOptions, HttpDestination, HttpOutcome } from '../instrumentations/index.js';
 export { BreakerTelemetry } from './telemetry/index.js';
+export {
+  CheckRunner,
+  ComponentHealthMonitor,
+  DEFAULT_THRESHOLDS,
+  HealthCheckTimeoutError,
+  HealthMonitor,
+  HealthSpanProcessor,
+  RecordingSampler,
+  httpCheck,
+  tcpCheck,
+} from './health/index.js';
+export type {
+  Alert,
+  AlertSeverity,
+  AnomalyEvent,
+  CheckResult,
+  ComponentHealth,
+  ComponentHealthMonitorOptions,
+  HealthChange,
+  HealthCheck,
+  HealthLevel,
+  HealthMetrics,
+  HealthMonitorOptions,
+  HealthStatus,
+  HealthThresholds,
+  HttpCheckOptions,
+  LevelThresholds,
+  Prediction,
+  SystemHealth,
+  SystemSignal,
+} from './health/index.js';
+export { MetricsCollector, createAnomalyDetector, createSdkMetricsBridge } from './metrics/index.js';
+export type {
+  AggregatedMetric,
+  AnomalyDetectorOptions,
+  AnomalyResult,
+  MetricDataPoint,
+  MetricTags,
+  MetricTrend,
+  MetricType,
+  MetricsCollectorOptions,
+  SdkMetricsBridge,
+  SdkMetricsBridgeOptions,
+} from './metrics/index.js';

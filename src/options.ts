@@ -2,6 +2,8 @@ import { z } from 'zod';
 import type { BreakerOptions } from './breaker/index.js';
 import { parseOptions } from './config/index.js';
 import type { HttpBreakerOptions } from '../instrumentations/index.js';
+import type { HealthMonitorOptions } from './health/index.js';
+import type { MetricsCollectorOptions } from './metrics/index.js';
 
 /** Options of {@link withSelfHealing}; every field is optional. */
 export interface SelfHealingOptions {
@@ -27,6 +29,29 @@ export interface SelfHealingOptions {
    * guarded calls have spans. Default true; they must be installed (they are optional peers).
    */
   officialInstrumentations?: boolean;
+  /** Performance metrics collection (spec 2.6). */
+  metrics?: MetricsCollectorOptions & {
+    /** Collect at all. Default true. */
+    enabled?: boolean;
+    /** Feed the SDK's own metrics (HTTP and DB client durations, your instruments) into the collector. Default true. */
+    fromSdk?: boolean;
+    /** How often the SDK's metrics are read, ms. Default 5000. */
+    sdkIntervalMs?: number;
+  };
+  /** Health monitoring (spec 2.2). */
+  health?: HealthMonitorOptions & {
+    /** Monitor health at all. Default true. */
+    enabled?: boolean;
+    /** Judge downstreams and routes from ended CLIENT and SERVER spans. Default true. */
+    fromSpans?: boolean;
+    /**
+     * Record (without exporting) the CLIENT and SERVER spans the user's sampler drops, so health
+     * sees every call under a ratio sampler. Default true.
+     */
+    recordUnsampled?: boolean;
+    /** Flag latency anomalies per downstream (they make it degraded). Default true. */
+    anomalies?: boolean;
+  };
 }
 
 const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', { error: 'must be a function' });
@@ -60,6 +85,23 @@ const optionsSchema = z
       .strict()
       .optional(),
     officialInstrumentations: z.boolean({ error: 'must be true or false' }).optional(),
+    // The collector's own options are checked by MetricsCollector; these are the switches around it.
+    metrics: z
+      .looseObject({
+        enabled: z.boolean({ error: 'must be true or false' }).optional(),
+        fromSdk: z.boolean({ error: 'must be true or false' }).optional(),
+        sdkIntervalMs: z.number().int().min(0, { error: 'must be 0 (read by hand) or more milliseconds' }).optional(),
+      })
+      .optional(),
+    // The monitor's own options are checked by HealthMonitor; these are the switches around it.
+    health: z
+      .looseObject({
+        enabled: z.boolean({ error: 'must be true or false' }).optional(),
+        fromSpans: z.boolean({ error: 'must be true or false' }).optional(),
+        recordUnsampled: z.boolean({ error: 'must be true or false' }).optional(),
+        anomalies: z.boolean({ error: 'must be true or false' }).optional(),
+      })
+      .optional(),
   })
   .strict();
 

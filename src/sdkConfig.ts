@@ -123,6 +123,33 @@ function simpleSpanProcessor(exporter: unknown): unknown {
   return new (require_<{ SimpleSpanProcessor: Ctor }>('@opentelemetry/sdk-trace-base').SimpleSpanProcessor)(exporter);
 }
 
+type SamplerCtor = new (...args: unknown[]) => unknown;
+
+/** The sampler NodeSDK would have built from `OTEL_TRACES_SAMPLER` / `_ARG` (default parentbased_always_on). */
+export function samplerFromEnv(): unknown {
+  const mod =
+    loadOptional<Record<string, SamplerCtor>>('@opentelemetry/sdk-trace') ?? require_<Record<string, SamplerCtor>>('@opentelemetry/sdk-trace-base');
+  const { AlwaysOnSampler, AlwaysOffSampler, TraceIdRatioBasedSampler, ParentBasedSampler } = mod as Record<string, SamplerCtor>;
+  const name = (process.env.OTEL_TRACES_SAMPLER ?? 'parentbased_always_on').trim().toLowerCase();
+  const arg = Number(process.env.OTEL_TRACES_SAMPLER_ARG);
+  const ratio = Number.isFinite(arg) && arg >= 0 && arg <= 1 ? arg : 1;
+  switch (name) {
+    case 'always_on':
+      return new AlwaysOnSampler!();
+    case 'always_off':
+      return new AlwaysOffSampler!();
+    case 'traceidratio':
+      return new TraceIdRatioBasedSampler!(ratio);
+    case 'parentbased_always_off':
+      return new ParentBasedSampler!({ root: new AlwaysOffSampler!() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler!({ root: new TraceIdRatioBasedSampler!(ratio) });
+    default:
+      if (name !== 'parentbased_always_on') diag.warn(`otel-self-heal: OTEL_TRACES_SAMPLER=${name} is not known here; using parentbased_always_on, as NodeSDK does`);
+      return new ParentBasedSampler!({ root: new AlwaysOnSampler!() });
+  }
+}
+
 /** The span processors NodeSDK would have built from `OTEL_TRACES_EXPORTER`. */
 export function spanProcessorsFromEnv(): unknown[] {
   const out: unknown[] = [];

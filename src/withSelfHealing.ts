@@ -1,7 +1,9 @@
 import { diag } from '@opentelemetry/api';
 import { loadOptional } from './load.js';
 import type { SelfHealingOptions } from './options.js';
-import { composeSdkConfig, tracingConfigured, type SdkConfigLike } from './sdkConfig.js';
+import { HealthSpanProcessor, RecordingSampler, type SamplerLike } from './health/index.js';
+import { createSdkMetricsBridge } from './metrics/index.js';
+import { composeSdkConfig, samplerFromEnv, tracingConfigured, type SdkConfigLike } from './sdkConfig.js';
 import { SelfHealing } from './SelfHealing.js';
 
 type Ctor = new (config?: Record<string, unknown>) => { instrumentationName: string };
@@ -50,10 +52,24 @@ export function withSelfHealing<C extends SdkConfigLike>(sdkConfig: C = {} as C,
   }
   instrumentations.push(...plugin.instrumentations);
   try {
-    // With tracing off (OTEL_TRACES_EXPORTER=none, spanProcessors: []) a processor of ours would
-    // make NodeSDK record every span for nothing: the plugin is then shut down by its own shutdown().
-    const spanProcessors = tracingConfigured(sdkConfig) ? [new SelfHealingLifecycle(plugin)] : [];
-    return composeSdkConfig(sdkConfig, { spanProcessors, instrumentations });
+    const h = options.health ?? {};
+    const healthFromSpans = h.enabled !== false && h.fromSpans !== false;
+    let spanProcessors: unknown[] = [];
+    if (healthFromSpans) spanProcessors = [new HealthSpanProcessor(plugin.health, () => plugin.shutdown())];
+    // With tracing off and no health from spans, a processor of ours would make NodeSDK record
+    // every span for nothing: the plugin is then shut down by its own shutdown().
+    else if (tracingConfigured(sdkConfig)) spanProcessors = [new SelfHealingLifecycle(plugin)];
+    const m = options.metrics ?? {};
+    const metricReaders: unknown[] = [];
+    if (m.enabled !== false && m.fromSdk !== false) {
+      plugin.sdkMetrics = createSdkMetricsBridge(plugin.metrics, m.sdkIntervalMs === undefined ? {} : { intervalMs: m.sdkIntervalMs });
+      if (plugin.sdkMetrics) metricReaders.push(plugin.sdkMetrics);
+    }
+    const composed = composeSdkConfig(sdkConfig, { spanProcessors, metricReaders, instrumentations });
+    if (healthFromSpans && h.recordUnsampled !== false) {
+      (composed as SdkConfigLike).sampler = new RecordingSampler((sdkConfig.sampler as SamplerLike | undefined) ?? (samplerFromEnv() as SamplerLike));
+    }
+    return composed;
   } catch (err) {
     void plugin.shutdown(); // nothing stays patched when the config cannot be built
     throw err;

@@ -17,6 +17,9 @@ interface PatchSlot {
   active: HttpBreakerInstrumentation | undefined;
 }
 
+// The plugin's own health checks mark their agent so (see src/health/checks/unguarded.ts).
+const UNGUARDED_AGENT = Symbol.for('otel-self-heal.unguarded-agent');
+
 // One patch per process, shared by every copy of this package (ESM and CJS builds, two versions).
 const SLOT = Symbol.for('otel-self-heal.http.addRequest');
 const globalSlots = globalThis as unknown as Record<symbol, PatchSlot | undefined>;
@@ -73,7 +76,7 @@ export class HttpBreakerInstrumentation extends BreakerInstrumentation {
   /** Decides one request: true to let it through (with its outcome tracked), false when refused. Never throws. */
   admit(agent: http.Agent, req: http.ClientRequest, options: AgentRequestOptions): boolean {
     try {
-      if (options.socketPath || this.policy.suppressed()) return true;
+      if (options.socketPath || (agent as unknown as Record<symbol, unknown>)[UNGUARDED_AGENT] === true || this.policy.suppressed()) return true;
       const protocol = (agent as { protocol?: string }).protocol ?? 'http:';
       const port = Number(options.port) || (agent as { defaultPort?: number }).defaultPort || 80;
       const target = this.policy.target(protocol, options.host || options.hostname || 'localhost', port);

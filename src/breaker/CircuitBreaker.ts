@@ -1,5 +1,5 @@
 import { diag, type SpanContext } from '@opentelemetry/api';
-import { systemClock, turnClock, type Clock } from '../clock.js';
+import { systemClock, type Clock } from '../clock.js';
 import { Listeners, type Disposer } from '../disposer.js';
 import { defaultResolvedOptions, resolveBreakerOptions, type BreakerOptions, type ResolvedBreakerOptions } from './config.js';
 import { CircuitOpenError } from './errors.js';
@@ -63,8 +63,6 @@ export class CircuitBreaker<T = unknown> {
   /** Bumped on every transition, so outcomes of calls admitted under an older state are not misread. */
   private epoch = 0;
   private readonly clock: Clock;
-  /** The clock for window buckets: per event-loop turn in production, the given one in tests. */
-  private readonly bucketClock: Clock;
   private readonly random: () => number;
   private readonly isFailure: (error: unknown) => boolean;
   private readonly fallback: Fallback<T> | undefined;
@@ -91,7 +89,6 @@ export class CircuitBreaker<T = unknown> {
     this.opts = isResolved(options) ? options : isEmpty(options) ? defaultResolvedOptions() : resolveBreakerOptions(options);
     this.window = makeWindow(this.opts);
     this.clock = behaviour.clock ?? systemClock;
-    this.bucketClock = this.clock === systemClock ? turnClock : this.clock;
     this.random = behaviour.random ?? Math.random;
     this.isFailure = behaviour.isFailure ?? alwaysFailure;
     this.fallback = behaviour.fallback;
@@ -251,6 +248,25 @@ export class CircuitBreaker<T = unknown> {
     this.transition({ kind: 'open', openedAt: this.clock.now(), retryAt: Infinity, trips: s.kind === 'closed' ? 1 : s.trips }, 'forced-open');
   }
 
+  /**
+   * Opens the circuit on outside evidence (the health monitor found the component failed), with
+   * the usual reset timeout and backoff. Does nothing if it is already open.
+   */
+  open(reason: TransitionReason = 'health-failed'): void {
+    const s = this.s;
+    if (s.kind === 'open') return;
+    this.trip(s.kind === 'half-open' ? s.trips + 1 : 1, reason);
+  }
+
+  /** Outside evidence of recovery: an open breaker lets the next call probe instead of waiting out its timeout. */
+  probeNow(): void {
+    const s = this.s;
+    if (s.kind === 'open' && s.retryAt !== Infinity && s.retryAt > this.clock.now()) {
+      this.s = { ...s, retryAt: this.clock.now() };
+      this.rejection = undefined; // its error carried the old retryAt
+    }
+  }
+
   /** Spec `reset`: closed, with an empty window and no backoff memory. */
   reset(): void {
     this.window.reset();
@@ -332,7 +348,7 @@ export class CircuitBreaker<T = unknown> {
 
   /** The time a time window needs for an outcome; count windows need none. */
   private windowNow(): number {
-    return this.opts.windowType === 'time' ? this.bucketClock.now() : 0;
+    return this.opts.windowType === 'time' ? this.clock.now() : 0;
   }
 
   private classify(error: unknown): boolean {

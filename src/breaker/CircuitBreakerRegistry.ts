@@ -1,6 +1,6 @@
 import { diag } from '@opentelemetry/api';
 import { z } from 'zod';
-import { systemClock, turnClock, type Clock } from '../clock.js';
+import { systemClock, type Clock } from '../clock.js';
 import { parseOptions } from '../config/index.js';
 import { Listeners, type Disposer } from '../disposer.js';
 import { CircuitBreaker, type BreakerBehaviour, type StateChange } from './CircuitBreaker.js';
@@ -62,8 +62,7 @@ export class CircuitBreakerRegistry implements Iterable<CircuitBreaker> {
 
   /** The breaker for `name`, created from the defaults and its override if it does not exist. */
   get(name: string): CircuitBreaker {
-    // Idle eviction counts in minutes: one clock read per event-loop turn is plenty.
-    const now = (this.clock === systemClock ? turnClock : this.clock).now();
+    const now = this.clock.now();
     let b = this.breakers.get(name);
     if (b === undefined) b = this.create(name, now);
     b.lastUsed = now;

@@ -10,6 +10,7 @@ export type TransitionReason =
   | 'probes-failed'
   | 'probes-timed-out'
   | 'forced-open'
+  | 'health-failed'
   | 'reset';
 
 /** The state machine's state, with what each state needs and nothing more. */

@@ -6,10 +6,10 @@ import {
   trace,
   type Attributes,
   type BatchObservableCallback,
-  type Context,
   type Meter,
-  type MeterProvider,
   type Observable,
+  type Context,
+  type MeterProvider,
   type Span,
   type Tracer,
   type TracerProvider,
@@ -17,6 +17,7 @@ import {
 import { STATE_VALUE, type CircuitBreakerRegistry, type CircuitOpenError, type StateChange } from '../breaker/index.js';
 import type { Disposer } from '../disposer.js';
 import { SEVERITY, eventLogger, type EventLoggerProvider } from './logs.js';
+import { MeterBinding } from './MeterBinding.js';
 import * as N from './names.js';
 
 /** What telemetry knows of a call the breaker refused. */
@@ -46,15 +47,18 @@ export class BreakerTelemetry {
    */
   callContext: Context | undefined;
   private loggerProvider: EventLoggerProvider | undefined;
-  private meterBinding: { meter: Meter; callback: BatchObservableCallback; observables: Observable[] } | undefined;
   private readonly unsubscribe: Disposer;
+  private readonly metrics: MeterBinding;
 
   constructor(
     private readonly registry: CircuitBreakerRegistry,
     private readonly version: string,
     private readonly keepQuery = false,
+    /** Other telemetry that takes its providers from the same instrumentations. */
+    private readonly followers: ReadonlyArray<{ useMeterProvider(p: MeterProvider): void; useLoggerProvider(p: EventLoggerProvider): void }> = [],
   ) {
     this.unsubscribe = registry.onStateChange((change) => this.stateChanged(change));
+    this.metrics = new MeterBinding(version, (meter) => this.metricsFor(meter));
   }
 
   useTracerProvider(provider: TracerProvider): void {
@@ -63,13 +67,16 @@ export class BreakerTelemetry {
 
   useLoggerProvider(provider: EventLoggerProvider): void {
     this.loggerProvider = provider;
+    for (const f of this.followers) f.useLoggerProvider(provider);
   }
 
   /** Registers the observable instruments on `provider`'s meter (once per provider). */
   useMeterProvider(provider: MeterProvider): void {
-    const meter = provider.getMeter(N.SCOPE_NAME, this.version);
-    if (this.meterBinding?.meter === meter) return;
-    this.unbindMeter();
+    this.metrics.bind(provider);
+    for (const f of this.followers) f.useMeterProvider(provider);
+  }
+
+  private metricsFor(meter: Meter): { observables: Observable[]; callback: BatchObservableCallback } {
     const state = meter.createObservableGauge(N.METRIC_BREAKER_STATE, {
       description: 'Circuit breaker state: 0 closed, 1 half-open, 2 open',
       unit: '1',
@@ -88,8 +95,7 @@ export class BreakerTelemetry {
         result.observe(calls, b.fallbacks, { ...name, [N.ATTR_OUTCOME]: 'fallback' });
       }
     };
-    meter.addBatchObservableCallback(callback, [state, calls]);
-    this.meterBinding = { meter, callback, observables: [state, calls] };
+    return { observables: [state, calls], callback };
   }
 
   /**
@@ -166,12 +172,4 @@ export class BreakerTelemetry {
     if (this.cachedTracer?.provider !== provider) this.cachedTracer = { provider, tracer: provider.getTracer(N.SCOPE_NAME, this.version) };
     return this.cachedTracer.tracer;
   }
-
-  private unbindMeter(): void {
-    const b = this.meterBinding;
-    if (!b) return;
-    b.meter.removeBatchObservableCallback(b.callback, b.observables);
-    this.meterBinding = undefined;
-  }
 }
-

@@ -42,3 +42,23 @@ export const SEMCONV = {
 
 /** `error.type` of a call the breaker refused. */
 export const ERROR_TYPE_CIRCUIT_OPEN = 'CircuitOpenError';
+
+// Health, alerts and anomalies
+export const EVENT_HEALTH_STATUS_CHANGE = 'selfheal.health.status_change';
+export const EVENT_ALERT = 'selfheal.alert';
+export const EVENT_ANOMALY = 'selfheal.anomaly';
+/** Gauge per component: 0 healthy, 1 degraded, 2 critical, 3 failed. */
+export const METRIC_COMPONENT_HEALTH = 'selfheal.component.health';
+/** Gauge per component: the latest anomaly score of its latency, 0..1. */
+export const METRIC_ANOMALY_SCORE = 'selfheal.anomaly.score';
+export const ATTR_COMPONENT_NAME = 'selfheal.component.name';
+export const ATTR_COMPONENT_KIND = 'selfheal.component.kind';
+export const ATTR_HEALTH_FROM = 'selfheal.health.from';
+export const ATTR_HEALTH_TO = 'selfheal.health.to';
+export const ATTR_HEALTH_REASON = 'selfheal.health.reason';
+export const ATTR_ERROR_RATE = 'selfheal.health.error_rate';
+export const ATTR_RESPONSE_TIME = 'selfheal.health.response_time_ms';
+export const ATTR_ALERT_SEVERITY = 'selfheal.alert.severity';
+export const ATTR_ANOMALY_METRIC = 'selfheal.anomaly.metric';
+export const ATTR_ANOMALY_VALUE = 'selfheal.anomaly.value';
+export const ATTR_ANOMALY_SCORE = 'selfheal.anomaly.score';

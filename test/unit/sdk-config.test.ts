@@ -72,14 +72,20 @@ describe('composeSdkConfig', () => {
     expect(composeSdkConfig({} as SdkConfigLike, { metricReaders: [ours] }).metricReaders).toEqual([ours]);
   });
 
-  it('knows when tracing is off, so the plugin does not turn a recording tracer on', async () => {
+  it('knows when tracing is off, so without health from spans the plugin does not turn a recording tracer on', async () => {
     vi.stubEnv('OTEL_TRACES_EXPORTER', 'none');
     expect(tracingConfigured({})).toBe(false);
     expect(tracingConfigured({ spanProcessors: [] })).toBe(false);
     expect(tracingConfigured({ traceExporter: {} })).toBe(true);
-    const config = withSelfHealing({} as SdkConfigLike, { officialInstrumentations: false });
+    const config = withSelfHealing({} as SdkConfigLike, { officialInstrumentations: false, health: { enabled: false } });
     expect('spanProcessors' in config).toBe(false);
+    expect('sampler' in config).toBe(false);
     expect((config.instrumentations ?? []).length).toBe(2);
+    await getSelfHealing()?.shutdown();
+    // Health from spans needs the spans, exported or not: its processor is the only one.
+    const withHealth = withSelfHealing({} as SdkConfigLike, { officialInstrumentations: false });
+    expect((withHealth.spanProcessors ?? []).map((p) => (p as object).constructor.name)).toEqual(['HealthSpanProcessor']);
+    expect((withHealth.sampler as object).constructor.name).toBe('RecordingSampler');
     await getSelfHealing()?.shutdown();
     vi.stubEnv('OTEL_TRACES_EXPORTER', 'otlp');
     expect(tracingConfigured({})).toBe(true);
