@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { HealthMonitor, HealthSpanProcessor } from '../dist/index.js';
+import { HealthMonitor, HealthSpanProcessor, createAnomalyDetector } from '../dist/index.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const gc = globalThis.gc ?? (() => {});
@@ -100,7 +100,7 @@ function falsePositives(rps, minutes, seed) {
   const random = rng(seed);
   const normal = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   let now = 0;
-  const monitor = new HealthMonitor({}, { clock: { now: () => now } });
+  const monitor = new HealthMonitor({}, { clock: { now: () => now }, detector: () => createAnomalyDetector() });
   let evaluations = 0;
   let unhealthy = 0;
   for (let t = 0; t < minutes * 60_000; t += 250) {
@@ -120,7 +120,7 @@ function falsePositives(rps, minutes, seed) {
   return { evaluations, unhealthy };
 }
 function falsePositiveBench() {
-  console.log('\n3. False positives on healthy traffic (1% errors, log-normal latency median 50 ms, 0.3% 800 ms pauses; seeded)');
+  console.log('\n3. False positives on healthy traffic (1% errors, log-normal latency median 50 ms, 0.3% 800 ms pauses; seeded; anomaly detector on)');
   for (const rps of [50, 5, 1]) {
     const { evaluations, unhealthy } = falsePositives(rps, QUICK ? 5 : 60, 7 + rps);
     console.log(`   ${String(rps).padStart(3)} calls/s: ${unhealthy} of ${evaluations} evaluations not healthy = ${((unhealthy / evaluations) * 100).toFixed(3)}%   bar < 1%: ${unhealthy / evaluations < 0.01 ? 'PASS' : 'FAIL'}`);

@@ -38,7 +38,12 @@ export async function runDemo({ seconds }) {
   const started = Date.now();
   const elapsed = () => ((Date.now() - started) / 1000).toFixed(1).padStart(5);
   const transitions = [];
-  plugin.breakers.onStateChange((c) => transitions.push(`${elapsed()}s  ${names.get(c.breaker) ?? c.breaker}: ${c.from} -> ${c.to} (${c.reason}, failure rate ${(c.failureRate * 100).toFixed(0)}%)`));
+  plugin.breakers.onStateChange((c) =>
+    transitions.push(`${elapsed()}s  breaker ${names.get(c.breaker) ?? c.breaker}: ${c.from} -> ${c.to} (${c.reason}, failure rate ${(c.failureRate * 100).toFixed(0)}%)`),
+  );
+  plugin.health.onChange((c) =>
+    transitions.push(`${elapsed()}s  health  ${names.get(c.component) ?? c.component}: ${c.from.kind} -> ${c.to.kind}${c.to.kind === 'healthy' ? '' : ` (${c.to.reason})`}`),
+  );
 
   const failFrom = Math.round(seconds * 0.17);
   const failUntil = Math.round(seconds * 0.6);
@@ -77,7 +82,7 @@ export async function runDemo({ seconds }) {
       inventory.state.failing = t >= failFrom && t < failUntil;
       const states = plugin.breakers
         .list()
-        .map((b) => `${names.get(b.name) ?? b.name}=${b.peekState()}`)
+        .map((b) => `${names.get(b.name) ?? b.name}=${b.peekState()}/${plugin.health.component(b.name)?.status.kind ?? 'unknown'}`)
         .join(' ');
       console.log(
         `[${String(t).padStart(2)}s] requests ${String(second.requests).padStart(3)} | ok ${String(second.ok).padStart(3)} | failed ${String(second.failed).padStart(3)} | fast-failed ${String(second.fastFailed).padStart(3)} | ${states}${inventory.state.failing ? '   (inventory failing)' : ''}`,
@@ -92,11 +97,13 @@ export async function runDemo({ seconds }) {
   clearInterval(load);
   await Promise.allSettled([...pending]);
 
-  console.log('\nBreaker transitions:');
+  console.log('\nBreaker and health transitions:');
   for (const line of transitions) console.log(`  ${line}`);
   console.log(
     `\nSummary: ${total.requests} requests, ${total.ok} ok, ${total.failed} failed, ${total.fastFailed} failed fast without touching the failing downstream.`,
   );
   console.log(`Downstream hits: inventory ${inventory.state.hits}, pricing ${pricing.state.hits}. Every request settled: ${total.requests === total.ok + total.failed + total.fastFailed}.`);
+  const latency = plugin.metrics.requestAggregation('http.client.request.duration', 60_000);
+  if (latency) console.log(`Client call latency (from the SDK's metrics): p50 ${latency.p50.toFixed(1)} ms, p99 ${latency.p99.toFixed(1)} ms over ${latency.count} calls.`);
   await Promise.all([inventory, pricing].map((d) => new Promise((r) => d.server.close(r))));
 }

@@ -18,7 +18,7 @@ const sdk = new NodeSDK(
   // The one line: the user's config goes in, the same config with self-healing comes out.
   withSelfHealing(
     { serviceName: 'otel-self-heal-demo' },
-    { breaker: { minimumRequests: 10, windowSize: 20, failureThreshold: 0.5, resetTimeout: 2000 } },
+    { breaker: { minimumRequests: 10, windowSize: 20, failureThreshold: 0.5, resetTimeout: 2000, maxResetTimeout: 4000 } },
   ),
 );
 sdk.start();

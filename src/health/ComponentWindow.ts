@@ -94,6 +94,21 @@ export class ComponentWindow {
     };
   }
 
+  /**
+   * Median latency (ms) of the last completed one-second bucket, or undefined when it had fewer
+   * than `minCalls` calls: a per-second series for streaming detectors, not smoothed by the 10 s
+   * window (and not one lone call's latency, which says nothing about the downstream).
+   */
+  lastSecondMedian(now: number, minCalls = 1): number | undefined {
+    this.advance(now);
+    const d = this.data;
+    if (!d) return undefined;
+    const base = ((this.head - 1 + BUCKETS) % BUCKETS) * STRIDE;
+    const count = d[base]!;
+    if (count === 0 || count < minCalls) return undefined;
+    return percentile(d.subarray(base + 2, base + 2 + BINS), count, 0.5);
+  }
+
   private advance(now: number): void {
     const idx = Math.floor(now / BUCKET_MS);
     if (idx <= this.head) return; // same bucket, or the clock stepped back
@@ -107,7 +122,7 @@ export class ComponentWindow {
 }
 
 /** The q-quantile from bin counts, interpolated within its bin (geometric bins: interpolate in log space). */
-function percentile(bins: Float64Array, count: number, q: number): number {
+function percentile(bins: ArrayLike<number>, count: number, q: number): number {
   if (count === 0) return 0;
   const rank = q * count;
   let seen = 0;

@@ -94,6 +94,9 @@ interface Component {
   detector: StreamingDetector | undefined;
   anomalyUntil: number;
   anomalyScore: number;
+  latencyBaseline: number | undefined;
+  /** `window.total` when the component was last judged. */
+  judgedAt: number;
 }
 
 /** A component as the monitor reports it. */
@@ -417,6 +420,8 @@ export class HealthMonitor {
       detector: kind === 'custom' ? undefined : this.makeDetector(),
       anomalyUntil: 0,
       anomalyScore: 0,
+      latencyBaseline: undefined,
+      judgedAt: -1,
     };
     this.components.set(name, c);
     return c;
@@ -457,10 +462,17 @@ export class HealthMonitor {
     const newSecond = second !== c.lastSecond;
     if (newSecond) c.lastSecond = second;
     if (w.count < this.o.minCalls) return; // too little to judge: the status stands until there is evidence
+    // No call since the last judgment (e.g. its breaker is open): the window only ages, which is
+    // no new evidence either way. Judging it again would let stale failures worsen the status.
+    if (c.window.total === c.judgedAt) return;
+    c.judgedAt = c.window.total;
     c.metrics = { timestamp: now, responseTime: w.p95, errorRate: w.errorRate, throughput: w.throughput };
     if (newSecond) {
       c.history.push(now, w.p95, w.errorRate, w.throughput);
-      if (c.detector) this.detect(c, w.p50, now);
+      if (c.detector) {
+        const median = c.window.lastSecondMedian(now, this.o.minCalls);
+        if (median !== undefined) this.detect(c, median, now);
+      }
     }
     // Judge the error rate by the lower end of its 95% interval (Wilson score): 1 failure in 20
     // calls is 5%, but says little; 10 in 20 says a lot. This is what keeps low-traffic
@@ -479,7 +491,13 @@ export class HealthMonitor {
     try {
       const r = c.detector!.update(latency, now);
       c.anomalyScore = r.score;
-      if (r.anomalous) {
+      // The detector is scale-free: on a smooth series it also flags shifts too small to matter.
+      // Health counts only a rise of at least half the usual latency and 10 ms (a drop is no
+      // health problem); the usual latency is a slow moving average of the readings.
+      const base = c.latencyBaseline;
+      const significant = base !== undefined && latency >= base * 1.5 && latency - base >= 10;
+      c.latencyBaseline = base === undefined ? latency : base + 0.02 * (latency - base);
+      if (r.anomalous && significant) {
         if (now >= c.anomalyUntil) this.anomalies.emit({ component: c.name, metric: 'latency', value: latency, score: r.score, timestamp: now });
         c.anomalyUntil = now + ANOMALY_HOLD_MS;
       }
@@ -532,6 +550,15 @@ export class HealthMonitor {
           ? { kind: 'degraded', reason: `${c.name} is ${cs.kind}` }
           : { kind: cs.kind, reason: `${c.name}: ${cs.reason}` };
       if (LEVEL_VALUE[s.kind] > LEVEL_VALUE[status.kind]) status = s;
+    }
+    // An open breaker is a dependency cut off: the service is degraded, never more (resilience4j #607).
+    if (status.kind === 'healthy' && this.deps.registry) {
+      for (const b of this.deps.registry) {
+        if (b.peekState() === 'open') {
+          status = { kind: 'degraded', reason: `circuit breaker ${b.name} is open` };
+          break;
+        }
+      }
     }
     if (status.kind !== this.systemStatus.kind) {
       this.systemStatuses.push({ timestamp: now, status });

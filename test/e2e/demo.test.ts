@@ -39,7 +39,7 @@ describe('the demo', () => {
           timeout: 60_000,
           env: {
             ...process.env,
-            DEMO_SECONDS: '8',
+            DEMO_SECONDS: '10',
             OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
             OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
             OTEL_TRACES_EXPORTER: 'otlp',
@@ -61,12 +61,15 @@ describe('the demo', () => {
   it('prints one line per second, the transitions and a summary, and ends by itself', () => {
     expect(exitCode).toBe(0);
     const lines = stdout.split('\n').filter((l) => /^\[\s*\d+s\] requests/.test(l));
-    expect(lines).toHaveLength(8);
-    expect(lines.some((l) => /inventory=open/.test(l) && /fast-failed\s+[1-9]/.test(l))).toBe(true);
-    expect(lines.at(-1)).toMatch(/inventory=closed pricing=closed/);
-    expect(stdout).toMatch(/inventory: closed -> open \(failure-rate/);
-    expect(stdout).toMatch(/inventory: half-open -> closed \(probes-succeeded/);
+    expect(lines).toHaveLength(10);
+    // Breaker state / health status of each downstream on every line.
+    expect(lines.every((l) => /inventory=(closed|open|half-open)\/(healthy|degraded|critical|failed|unknown)/.test(l))).toBe(true);
+    expect(lines.some((l) => /inventory=open\//.test(l) && /fast-failed\s+[1-9]/.test(l))).toBe(true);
+    expect(lines.at(-1)).toMatch(/inventory=closed\/\w+ pricing=closed\/healthy/);
+    expect(stdout).toMatch(/breaker inventory: closed -> open \((failure-rate|health-failed)/);
+    expect(stdout).toMatch(/breaker inventory: half-open -> closed \(probes-succeeded/);
     expect(stdout).not.toMatch(/pricing: closed -> open/);
+    expect(stdout).not.toMatch(/health  pricing/);
     expect(stdout).toMatch(/Every request settled: true/);
   });
 

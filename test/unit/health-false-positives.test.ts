@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HealthMonitor } from '../../src/health/index.js';
+import { createAnomalyDetector } from '../../src/metrics/index.js';
 import { fakeClock } from './breaker-helpers.js';
 
 /** Mulberry32: a seeded RNG, so the noise is the same on every run. */
@@ -23,7 +24,8 @@ function falsePositiveRate(rps: number, minutes: number, seed: number): number {
   const random = rng(seed);
   const normal = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   const clock = fakeClock(0);
-  const monitor = new HealthMonitor({}, { clock });
+  // As the plugin runs it: with the latency anomaly detector.
+  const monitor = new HealthMonitor({}, { clock, detector: () => createAnomalyDetector() });
   let evaluations = 0;
   let unhealthy = 0;
   const tickMs = 250;
@@ -52,7 +54,7 @@ describe('false positives on healthy, noisy traffic', () => {
     [50, 20],
     [5, 30],
     [1, 30],
-  ])('stay under 1%% of evaluations at %d calls/s (%d simulated minutes)', (rps, minutes) => {
+  ])('stay under one percent of evaluations at %d calls/s over %d simulated minutes', (rps, minutes) => {
     const rate = falsePositiveRate(rps, minutes, 42 + rps);
     expect(rate).toBeLessThan(0.01);
   });

@@ -121,6 +121,14 @@ describe('HealthMonitor', () => {
     expect(monitor.systemHistory().map((h) => h.status.kind)).toEqual(['degraded', 'failed']);
   });
 
+  it('an open breaker alone makes the service degraded, and still ready', () => {
+    const { monitor, registry } = setup();
+    registry.get('http://x:80').forceOpen();
+    monitor.evaluate();
+    expect(monitor.systemHealth().status).toEqual({ kind: 'degraded', reason: 'circuit breaker http://x:80 is open' });
+    expect(monitor.readiness().ready).toBe(true);
+  });
+
   it('takes pushed readings: statuses as given, metrics classified, both through hysteresis', () => {
     const { monitor } = setup();
     expect(monitor.report('payments', { kind: 'critical', reason: 'queue full' })).toEqual({ kind: 'healthy' });
