@@ -1,4 +1,4 @@
 export { HttpBreakerInstrumentation } from './http/index.js';
 export { UndiciBreakerInstrumentation } from './undici/index.js';
-export { HttpPolicy, destinationFromOrigin, isAbort, otlpOrigins } from './shared/index.js';
+export { HttpPolicy, TelemetryInstrumentation, destinationFromOrigin, isAbort, otlpOrigins } from './shared/index.js';
 export type { BreakerRuntime, HttpBreakerInstrumentationConfig, HttpBreakerOptions, HttpDestination, HttpOutcome } from './shared/index.js';

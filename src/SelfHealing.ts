@@ -1,6 +1,12 @@
 import { diag } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
-import { HttpBreakerInstrumentation, UndiciBreakerInstrumentation, destinationFromOrigin, type BreakerRuntime } from '../instrumentations/index.js';
+import {
+  HttpBreakerInstrumentation,
+  TelemetryInstrumentation,
+  UndiciBreakerInstrumentation,
+  destinationFromOrigin,
+  type BreakerRuntime,
+} from '../instrumentations/index.js';
 import { CircuitBreakerRegistry } from './breaker/index.js';
 import type { Clock } from './clock.js';
 import { validateOptions, type SelfHealingOptions } from './options.js';
@@ -65,9 +71,11 @@ export class SelfHealing {
     const list: Instrumentation[] = [];
     if (o.http?.node !== false) list.push(new HttpBreakerInstrumentation(http));
     if (o.http?.fetch !== false) list.push(new UndiciBreakerInstrumentation(http));
+    if (list.length === 0) list.push(new TelemetryInstrumentation(http)); // still receives NodeSDK's providers
     this.instrumentations = list;
     if (o.health?.enabled !== false) this.health.start();
     if (o.metrics?.enabled !== false) this.metrics.start();
+    else this.metrics.stop();
 
     slots[INSTANCE] = this;
   }
@@ -91,8 +99,10 @@ export class SelfHealing {
     this.stopped = true;
     for (const i of this.instrumentations) i.disable();
     this.health.stop();
-    this.metrics.stop();
-    void this.sdkMetrics?.close();
+    // The bridge's last read must still land in the collector: stop the collector after it.
+    const bridge = this.sdkMetrics;
+    if (bridge) void bridge.close().finally(() => this.metrics.stop());
+    else this.metrics.stop();
     this.telemetry.close();
     this.healthTelemetry.close();
     if (slots[INSTANCE] === this) slots[INSTANCE] = undefined;

@@ -90,7 +90,11 @@ const optionsSchema = z
       .looseObject({
         enabled: z.boolean({ error: 'must be true or false' }).optional(),
         fromSdk: z.boolean({ error: 'must be true or false' }).optional(),
-        sdkIntervalMs: z.number().int().min(0, { error: 'must be 0 (read by hand) or more milliseconds' }).optional(),
+        sdkIntervalMs: z
+          .number()
+          .int()
+          .refine((v) => v === 0 || v >= 100, { error: 'must be 0 (read by hand with sdkMetrics.poll()) or at least 100 milliseconds' })
+          .optional(),
       })
       .optional(),
     // The monitor's own options are checked by HealthMonitor; these are the switches around it.

@@ -72,3 +72,18 @@ export abstract class BreakerInstrumentation extends InstrumentationBase<Instrum
   protected abstract install(): void;
   protected abstract uninstall(): void;
 }
+
+/**
+ * Patches nothing: it only receives NodeSDK's providers for the plugin's telemetry, for when
+ * both HTTP instrumentations are turned off (health and metrics still report).
+ */
+export class TelemetryInstrumentation extends BreakerInstrumentation {
+  constructor(config: HttpBreakerInstrumentationConfig) {
+    super('otel-self-heal/telemetry', config);
+    this.enableIfConfigured();
+  }
+
+  protected install(): void {}
+
+  protected uninstall(): void {}
+}

@@ -1,4 +1,4 @@
-export { BreakerInstrumentation } from './BreakerInstrumentation.js';
+export { BreakerInstrumentation, TelemetryInstrumentation } from './BreakerInstrumentation.js';
 export { GuardedCall, refuse } from './GuardedCall.js';
 export { HttpPolicy, destinationFromOrigin, isAbort, originOf, otlpOrigins } from './HttpPolicy.js';
 export type { Target } from './HttpPolicy.js';

@@ -3,7 +3,7 @@ import { linearRegression } from 'simple-statistics';
 import { z } from 'zod';
 import type { CircuitBreakerRegistry } from '../breaker/index.js';
 import { systemClock, type Clock } from '../clock.js';
-import { parseOptions } from '../config/index.js';
+import { ConfigValidationError, parseOptions } from '../config/index.js';
 import { Listeners, type Disposer } from '../disposer.js';
 import { classify, Hysteresis, resolveThresholds, worse } from './classify.js';
 import { ComponentHealthMonitor, type ComponentHealthMonitorOptions } from './ComponentHealthMonitor.js';
@@ -199,9 +199,13 @@ export class HealthMonitor {
     this.timer.unref();
   }
 
-  stop(): void {
+  private stopTimer(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+  }
+
+  stop(): void {
+    this.stopTimer();
     for (const [name, c] of this.checks) {
       c.unsubscribe();
       void c.monitor.stop();
@@ -215,11 +219,12 @@ export class HealthMonitor {
    * same name; stopped with the monitor.
    */
   addCheck(name: string, check: HealthCheck, options: ComponentHealthMonitorOptions = {}): ComponentHealthMonitor {
+    // Built first: bad options throw before the check it would replace is touched.
+    const monitor = new ComponentHealthMonitor(name, check, { clock: this.deps.clock, thresholds: this.thresholds, ...options });
     this.removeCheck(name);
-    const monitor = new ComponentHealthMonitor(name, check, { clock: this.deps.clock, ...options });
+    const c = this.create(name, 'custom');
     // The check's monitor has filtered its readings already: its status is taken as it is.
     const unsubscribe = monitor.onChange((change) => {
-      const c = this.components.get(name) ?? this.create(name, 'custom');
       this.apply(c, change.to, this.clock.now(), true);
       this.rollUp(this.clock.now());
     });
@@ -228,12 +233,15 @@ export class HealthMonitor {
     return monitor;
   }
 
+  /** Stops a check and forgets its component (its last status no longer counts). */
   removeCheck(name: string): boolean {
     const c = this.checks.get(name);
     if (!c) return false;
     c.unsubscribe();
     void c.monitor.stop();
     this.checks.delete(name);
+    this.components.delete(name);
+    this.rollUp(this.clock.now());
     return true;
   }
 
@@ -256,6 +264,16 @@ export class HealthMonitor {
    * through the component's hysteresis.
    */
   report(component: string, reading: HealthStatus | HealthMetrics, kind: ComponentKind = 'custom'): HealthStatus {
+    if (reading === null || typeof reading !== 'object') {
+      throw new ConfigValidationError([
+        { path: 'reading', message: `health.report reading must be a HealthStatus ({ kind, reason }) or HealthMetrics ({ timestamp, ... }), got ${String(reading)}` },
+      ]);
+    }
+    if ('kind' in reading && !(reading.kind in LEVEL_VALUE)) {
+      throw new ConfigValidationError([
+        { path: 'reading.kind', message: `health.report reading.kind must be healthy, degraded, critical or failed, got ${JSON.stringify(reading.kind)}` },
+      ]);
+    }
     const c = this.components.get(component) ?? this.create(component, kind);
     const now = this.clock.now();
     const status = 'kind' in reading ? reading : classify(reading, this.thresholds);
@@ -297,15 +315,23 @@ export class HealthMonitor {
         }
         break;
       }
-      case 'adjust-monitor-rate':
-        this.evaluateEveryMs = Math.max(10, signal.intervalMs);
+      case 'adjust-monitor-rate': {
+        const ms = signal.intervalMs;
+        if (!Number.isInteger(ms) || ms < 10 || ms > 2_147_483_647) {
+          throw new ConfigValidationError([
+            { path: 'signal.intervalMs', message: `signal.intervalMs must be a whole number of milliseconds from 10 to 2147483647, got ${String(ms)}` },
+          ]);
+        }
+        this.evaluateEveryMs = ms;
         if (this.timer) {
-          this.stop();
+          this.stopTimer(); // the evaluation timer only: the active checks keep their own pace
           this.start();
         }
         break;
+      }
       case 'update-alert-thresholds':
         this.thresholds = resolveThresholds(signal.thresholds, this.thresholds);
+        for (const c of this.checks.values()) void c.monitor.signal(signal);
         break;
       case 'shutdown':
         this.stop();
@@ -404,8 +430,10 @@ export class HealthMonitor {
   }
 
   private create(name: string, kind: ComponentKind): Component {
-    if (this.components.size >= this.o.maxComponents && name !== OVERFLOW) {
-      return this.components.get(OVERFLOW) ?? this.create(OVERFLOW, kind);
+    // One overflow component per kind, so a route overflow never fails the service for a downstream.
+    if (this.components.size >= this.o.maxComponents && !name.startsWith(OVERFLOW)) {
+      const overflow = `${OVERFLOW} ${kind}`;
+      return this.components.get(overflow) ?? this.create(overflow, kind);
     }
     const c: Component = {
       name,
@@ -417,7 +445,7 @@ export class HealthMonitor {
       status: HEALTHY,
       metrics: { timestamp: this.clock.now() },
       lastSecond: 0,
-      detector: kind === 'custom' ? undefined : this.makeDetector(),
+      detector: kind === 'downstream' ? this.makeDetector() : undefined,
       anomalyUntil: 0,
       anomalyScore: 0,
       latencyBaseline: undefined,
@@ -457,16 +485,33 @@ export class HealthMonitor {
   }
 
   private judgeWindow(c: Component, now: number): void {
-    const w = c.window.snapshot(now);
     const second = Math.floor(now / 1000);
     const newSecond = second !== c.lastSecond;
     if (newSecond) c.lastSecond = second;
-    if (w.count < this.o.minCalls) return; // too little to judge: the status stands until there is evidence
-    // No call since the last judgment (e.g. its breaker is open): the window only ages, which is
-    // no new evidence either way. Judging it again would let stale failures worsen the status.
-    if (c.window.total === c.judgedAt) return;
+    if (c.window.total === c.judgedAt) {
+      // No call since the last judgment: no new evidence. An unhealthy status still fades once
+      // its failures have left the window, or a component that lost its traffic (a pod pulled
+      // from the load balancer) would stay unhealthy for good; a downstream with an open
+      // breaker keeps its status, the breaker being the evidence.
+      if (c.status.kind !== 'healthy' && newSecond && !this.breakerOpen(c)) {
+        const w = c.window.snapshot(now);
+        if (w.failures === 0) this.apply(c, HEALTHY, now);
+      }
+      return;
+    }
+    const w = c.window.snapshot(now);
+    if (w.count < this.o.minCalls) {
+      if (c.status.kind !== 'healthy' && w.failures === 0 && newSecond) this.apply(c, HEALTHY, now);
+      return; // too little to judge: the status stands until there is evidence
+    }
     c.judgedAt = c.window.total;
-    c.metrics = { timestamp: now, responseTime: w.p95, errorRate: w.errorRate, throughput: w.throughput };
+    c.metrics = {
+      timestamp: now,
+      responseTime: w.p95,
+      errorRate: w.errorRate,
+      throughput: w.throughput,
+      customMetrics: { p50: w.p50, p99: w.p99 },
+    };
     if (newSecond) {
       c.history.push(now, w.p95, w.errorRate, w.throughput);
       if (c.detector) {
@@ -474,9 +519,6 @@ export class HealthMonitor {
         if (median !== undefined) this.detect(c, median, now);
       }
     }
-    // Judge the error rate by the lower end of its 95% interval (Wilson score): 1 failure in 20
-    // calls is 5%, but says little; 10 in 20 says a lot. This is what keeps low-traffic
-    // components from flapping on a single error.
     // The window's error rate is slow to move after a long healthy spell; the last 32 calls react
     // within a few calls. The worse of the two readings counts.
     let reading = worse(
@@ -485,6 +527,10 @@ export class HealthMonitor {
     );
     if (now < c.anomalyUntil) reading = worse(reading, { kind: 'degraded', reason: `latency anomaly (score ${c.anomalyScore.toFixed(2)})` });
     this.apply(c, reading, now);
+  }
+
+  private breakerOpen(c: Component): boolean {
+    return c.kind === 'downstream' && this.deps.registry?.find(c.name)?.peekState() === 'open';
   }
 
   private detect(c: Component, latency: number, now: number): void {
@@ -510,6 +556,7 @@ export class HealthMonitor {
 
   private apply(c: Component, reading: HealthStatus, now: number, force = false): void {
     const before = c.status;
+    if (force) c.hysteresis.force(reading);
     const after = force ? reading : c.hysteresis.update(reading);
     if (after.kind === before.kind) {
       c.status = after; // same level: keep the freshest reason

@@ -94,8 +94,11 @@ export function worse(a: HealthStatus, b: HealthStatus): HealthStatus {
  */
 export class Hysteresis {
   private current: HealthStatus = HEALTHY;
-  private pending: HealthLevel | undefined;
+  /** Direction of the readings counted so far: +1 worse than the status, -1 better. */
+  private direction = 0;
   private streak = 0;
+  /** The mildest move seen in the streak: where the status goes when the streak is long enough. */
+  private target: HealthStatus | undefined;
 
   constructor(
     private readonly toWorsen = 2,
@@ -106,39 +109,44 @@ export class Hysteresis {
     return this.current;
   }
 
-  /** Feeds one reading; returns the (possibly new) status. */
+  /**
+   * Feeds one reading; returns the (possibly new) status. Readings count by direction, so worse
+   * readings that alternate between two levels still move the status (to the milder of them).
+   */
   update(reading: HealthStatus): HealthStatus {
     const cur = LEVEL_VALUE[this.current.kind];
     const next = LEVEL_VALUE[reading.kind];
     if (next === cur) {
-      this.pending = undefined;
-      this.streak = 0;
+      this.reset();
       if (reading.kind !== 'healthy') this.current = reading; // same level, fresher reason
       return this.current;
     }
-    if (this.pending !== reading.kind) {
-      this.pending = reading.kind;
-      this.streak = 0;
+    const direction = next > cur ? 1 : -1;
+    if (direction !== this.direction) {
+      this.reset();
+      this.direction = direction;
     }
-    this.streak += next > cur && reading.kind === 'failed' ? 2 : 1;
-    if (this.streak >= (next > cur ? this.toWorsen : this.toRecover)) {
-      this.current = reading;
-      this.pending = undefined;
-      this.streak = 0;
+    this.streak += direction > 0 && reading.kind === 'failed' ? 2 : 1;
+    const t = this.target;
+    if (t === undefined || (direction > 0 ? next < LEVEL_VALUE[t.kind] : next > LEVEL_VALUE[t.kind])) this.target = reading;
+    else if (LEVEL_VALUE[t.kind] === next) this.target = reading; // same level: fresher reason
+    if (this.streak >= (direction > 0 ? this.toWorsen : this.toRecover)) {
+      this.current = this.target!;
+      this.reset();
     }
     return this.current;
   }
 
   /** Forgets the readings counted toward a change; the status stays. */
   reset(): void {
-    this.pending = undefined;
+    this.direction = 0;
     this.streak = 0;
+    this.target = undefined;
   }
 
   /** Sets the status outright (e.g. a check that failed hard). */
   force(status: HealthStatus): void {
     this.current = status;
-    this.pending = undefined;
-    this.streak = 0;
+    this.reset();
   }
 }

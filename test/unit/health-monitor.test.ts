@@ -155,7 +155,7 @@ describe('HealthMonitor', () => {
     const { monitor } = setup({ maxComponents: 100 });
     for (let i = 0; i < 1_000_000; i++) monitor.observe(`http://h${i}:80`, 'downstream', false, 1);
     expect(monitor.list().length).toBe(101);
-    expect(monitor.component('(overflow)')).toBeDefined();
+    expect(monitor.component('(overflow) downstream')).toBeDefined();
   });
 
   it('handles signals in order: thresholds, component updated, monitor rate, shutdown', () => {
@@ -208,5 +208,53 @@ describe('HealthMonitor with a broken anomaly detector', () => {
     monitor.evaluate();
     expect(monitor.component('http://a:80')?.status.kind).toBe('failed');
     expect(monitor.component('http://b:80')?.status.kind).toBe('failed');
+  });
+});
+
+describe('HealthMonitor, review fixes', () => {
+  it('an unhealthy component with no more failures in its window fades back to healthy without traffic', () => {
+    const { monitor, clock, traffic } = setup();
+    traffic('GET /orders', 40, 1, 20, 250, 'route');
+    expect(monitor.readiness().ready).toBe(false);
+    for (let s = 0; s < 15; s++) {
+      clock.advance(1000);
+      monitor.evaluate();
+    }
+    expect(monitor.component('GET /orders')?.status.kind).toBe('healthy');
+    expect(monitor.readiness().ready).toBe(true);
+  });
+
+  it('a downstream whose breaker is open keeps its status while no calls arrive', () => {
+    const { monitor, clock, traffic, registry } = setup();
+    registry.get('http://a:80');
+    traffic('http://a:80', 40, 1, 20);
+    expect(registry.find('http://a:80')!.peekState()).toBe('open');
+    for (let s = 0; s < 15; s++) {
+      clock.advance(1000);
+      monitor.evaluate();
+    }
+    expect(monitor.component('http://a:80')?.status.kind).toBe('failed');
+  });
+
+  it('overflowing routes never fail the service for a downstream: one overflow component per kind', () => {
+    const { monitor, traffic } = setup({ maxComponents: 2 });
+    traffic('GET /a', 5, 0, 20, 250, 'route');
+    traffic('GET /b', 5, 0, 20, 250, 'route');
+    traffic('http://dead:80', 40, 1, 20);
+    expect(monitor.component('(overflow) downstream')?.status.kind).toBe('failed');
+    expect(monitor.readiness().ready).toBe(true);
+  });
+
+  it('readings alternating between two worse levels still move the status, to the milder one', () => {
+    const { monitor } = setup();
+    for (let i = 0; i < 4; i++) monitor.report('q', i % 2 ? { kind: 'critical', reason: 'c' } : { kind: 'degraded', reason: 'd' });
+    expect(monitor.component('q')?.status.kind).toBe('degraded');
+  });
+
+  it('rejects a bad monitor-rate signal and a malformed reading, naming the field', () => {
+    const { monitor } = setup();
+    expect(() => monitor.signal({ kind: 'adjust-monitor-rate', intervalMs: Number.NaN })).toThrow(/signal\.intervalMs must be a whole number/);
+    expect(() => monitor.report('x', null as never)).toThrow(/health\.report reading must be/);
+    expect(() => monitor.report('x', { kind: 'bogus' } as never)).toThrow(/reading\.kind must be healthy, degraded, critical or failed, got "bogus"/);
   });
 });

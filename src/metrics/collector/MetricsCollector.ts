@@ -42,6 +42,8 @@ const NO_TAGS: MetricTags = Object.freeze({});
  * increment, an empty name, or anything recorded while stopped is dropped and counted in
  * {@link dropped}.
  */
+const METRIC_TYPES: Readonly<Record<MetricType, true>> = { counter: true, gauge: true, histogram: true, timer: true };
+
 export class MetricsCollector {
   readonly options: ResolvedMetricsCollectorOptions;
   private readonly table: SeriesTable;
@@ -104,12 +106,13 @@ export class MetricsCollector {
    * {@link timer}) skips even that.
    */
   recordMetric(name: string, value: number, tags?: MetricTags, type: MetricType = 'gauge'): void {
-    if (!this.active || typeof value !== 'number' || !(value <= MAX_ABS_VALUE && value >= (type === 'counter' ? 0 : -MAX_ABS_VALUE))) {
+    if (!this.active || typeof value !== 'number' || !(value <= MAX_ABS_VALUE && value >= -MAX_ABS_VALUE) || !(type in METRIC_TYPES)) {
       this.droppedCount++;
       return;
     }
     const series = this.table.resolve(name, tags, type);
-    if (series === undefined) this.droppedCount++;
+    // The name's type is fixed by its first value: check the value against the series' type.
+    if (series === undefined || (series.type === 'counter' && value < 0)) this.droppedCount++;
     else this.write(series, value);
   }
 

@@ -52,21 +52,17 @@ export class SeriesHandle implements CounterHandle, GaugeHandle, HistogramHandle
       this.put(performance.now() - t0);
       throw err;
     }
-    const then = (out as { then?: unknown } | null | undefined)?.then;
-    if (typeof then !== 'function') {
+    // Only a real Promise is followed: a query builder's `then` (knex, mongoose) may return
+    // anything, and `time()` must hand back what `fn` returned.
+    if (!(out instanceof Promise)) {
       this.put(performance.now() - t0);
       return out;
     }
-    return (out as PromiseLike<unknown>).then(
-      (v) => {
-        this.put(performance.now() - t0);
-        return v;
-      },
-      (err: unknown) => {
-        this.put(performance.now() - t0);
-        throw err;
-      },
-    ) as T;
+    out.then(
+      () => this.put(performance.now() - t0),
+      () => this.put(performance.now() - t0),
+    );
+    return out;
   }
 
   start(): () => number {
