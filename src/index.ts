@@ -80,3 +80,18 @@ export type {
   SdkMetricsBridge,
   SdkMetricsBridgeOptions,
 } from './metrics/index.js';
+// Adaptive configuration (spec 2.5). Exported from here, not from config/index.ts, which the
+// breaker imports (the adaptive manager imports the breaker: no cycle this way).
+export { AdaptiveConfigManager, REDACTED, bindBreakers, breakerParameters } from './config/adaptive/index.js';
+export type {
+  AdaptiveConfig,
+  AdaptiveConfigOptions,
+  BreakerBindingOptions,
+  ConfigChange,
+  ConfigChangeEvent,
+  ConfigSignal,
+  ConfigSource,
+  ConfigValue,
+  ParameterConstraint,
+} from './config/adaptive/index.js';
+export type { Chromosome, Gene } from './optimizer/types.js';
