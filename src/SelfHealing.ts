@@ -12,6 +12,8 @@ import type { Clock } from './clock.js';
 import { validateOptions, type SelfHealingOptions } from './options.js';
 import { HealthMonitor } from './health/index.js';
 import { MetricsCollector, createAnomalyDetector, type SdkMetricsBridge } from './metrics/index.js';
+import { AdaptiveConfigManager, bindBreakers, breakerParameters } from './config/adaptive/index.js';
+import { HttpPoolComponent, RecoveryManager } from './recovery/index.js';
 import { BreakerTelemetry, HealthTelemetry } from './telemetry/index.js';
 
 export const VERSION = '0.1.0';
@@ -31,11 +33,17 @@ export class SelfHealing {
   readonly options: Readonly<SelfHealingOptions>;
   /** Metrics: record your own, query aggregations, trends and correlations (spec 2.6). */
   readonly metrics: MetricsCollector;
+  /** Automatic recovery of registered components, triggered by health (spec 2.4). */
+  readonly recovery: RecoveryManager;
+  /** Live configuration: the breaker options as `breaker.*` parameters, versioned (spec 2.5). */
+  readonly config: AdaptiveConfigManager;
   /** Health of downstreams, routes and custom components (spec 2.2). */
   readonly health: HealthMonitor;
   private readonly telemetry: BreakerTelemetry;
   private readonly healthTelemetry: HealthTelemetry;
   private stopped = false;
+  private readonly disposers: Array<() => void> = [];
+  private readonly pools: HttpPoolComponent[] = [];
   /** The reader that feeds the SDK's metrics into {@link metrics}, once withSelfHealing made it. */
   sdkMetrics: SdkMetricsBridge | undefined;
 
@@ -58,6 +66,12 @@ export class SelfHealing {
       detector: anomalies === false ? undefined : () => createAnomalyDetector(),
     });
     this.healthTelemetry = new HealthTelemetry(this.health, VERSION);
+
+    const { enabled: recoveryOn, httpPools, maxHttpPools, ...recoveryOptions } = o.recovery ?? {};
+    this.recovery = new RecoveryManager({ ...recoveryOptions, ...(internals.clock ? { clock: internals.clock } : {}) }, { breakers: this.breakers });
+    const params = breakerParameters(o.breaker);
+    this.config = new AdaptiveConfigManager({ ...params, persistPath: o.config?.persistPath, historySize: o.config?.historySize, clock: internals.clock });
+    this.disposers.push(bindBreakers(this.config, this.breakers));
     this.telemetry = new BreakerTelemetry(this.breakers, VERSION, o.http?.captureQueryString ?? false, [this.healthTelemetry]);
     // One instance per process. Everything that can reject the options has run: the previous
     // instance unpatches now, before ours patches, so ours is not layered on it.
@@ -74,6 +88,12 @@ export class SelfHealing {
     if (list.length === 0) list.push(new TelemetryInstrumentation(http)); // still receives NodeSDK's providers
     this.instrumentations = list;
     if (o.health?.enabled !== false) this.health.start();
+    if (recoveryOn !== false) {
+      this.disposers.push(this.recovery.attach(this.health));
+      this.recovery.start();
+      if (httpPools !== false) this.registerHttpPools(maxHttpPools ?? 100);
+    }
+    this.config.start().catch((err: unknown) => diag.error('otel-self-heal: the saved configuration could not be loaded', err));
     if (o.metrics?.enabled !== false) this.metrics.start();
     else this.metrics.stop();
 
@@ -94,11 +114,35 @@ export class SelfHealing {
     this.stopSync();
   }
 
+  /**
+   * Each HTTP destination the plugin guards becomes a recoverable component (its pooled
+   * keep-alive sockets are what a restart renews), up to `max`: a million distinct hosts must
+   * not mean a million components.
+   */
+  private registerHttpPools(max: number): void {
+    this.disposers.push(
+      this.breakers.onCreate((b) => {
+        if (this.pools.length >= max || !/^https?:\/\//.test(b.name)) return;
+        try {
+          const pool = new HttpPoolComponent(b.name);
+          this.disposers.push(this.recovery.register(pool));
+          this.pools.push(pool);
+        } catch (err) {
+          diag.debug(`otel-self-heal: ${b.name} is not registered for recovery`, err);
+        }
+      }),
+    );
+  }
+
   private stopSync(): void {
     if (this.stopped) return;
     this.stopped = true;
     for (const i of this.instrumentations) i.disable();
     this.health.stop();
+    for (const d of this.disposers.splice(0)) d();
+    void this.recovery.stop();
+    for (const p of this.pools.splice(0)) p.close();
+    void this.config.stop();
     // The bridge's last read must still land in the collector: stop the collector after it.
     const bridge = this.sdkMetrics;
     if (bridge) void bridge.close().finally(() => this.metrics.stop());

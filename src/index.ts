@@ -95,3 +95,27 @@ export type {
   ParameterConstraint,
 } from './config/adaptive/index.js';
 export type { Chromosome, Gene } from './optimizer/types.js';
+// Recovery (spec 2.4).
+export {
+  DEFAULT_PLAN,
+  DependencyCycleError,
+  DuplicateComponentError,
+  HttpPoolComponent,
+  RecoveryCancelledError,
+  RecoveryManager,
+  RecoveryTimeoutError,
+  failureTypeOf,
+} from './recovery/index.js';
+export type {
+  AttemptRecord,
+  HttpPoolComponentOptions,
+  RecoveryEventName,
+  RecoveryEvents,
+  RecoveryManagerOptions,
+  RecoveryOutcome,
+  RecoveryPlan,
+  RecoveryResult,
+  RecoveryStats,
+  RecoveryStrategy,
+  SelfHealingComponent,
+} from './recovery/index.js';

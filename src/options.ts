@@ -4,6 +4,7 @@ import { parseOptions } from './config/index.js';
 import type { HttpBreakerOptions } from '../instrumentations/index.js';
 import type { HealthMonitorOptions } from './health/index.js';
 import type { MetricsCollectorOptions } from './metrics/index.js';
+import type { RecoveryManagerOptions } from './recovery/index.js';
 
 /** Options of {@link withSelfHealing}; every field is optional. */
 export interface SelfHealingOptions {
@@ -37,6 +38,25 @@ export interface SelfHealingOptions {
     fromSdk?: boolean;
     /** How often the SDK's metrics are read, ms. Default 5000. */
     sdkIntervalMs?: number;
+  };
+  /** Automatic recovery (spec 2.4). */
+  recovery?: RecoveryManagerOptions & {
+    /** Recover at all (health triggers recovery of registered components). Default true. */
+    enabled?: boolean;
+    /**
+     * Register each HTTP destination the plugin guards as a recoverable component whose pooled
+     * keep-alive sockets a restart destroys. Default true.
+     */
+    httpPools?: boolean;
+    /** Most HTTP destinations registered so. Default 100. */
+    maxHttpPools?: number;
+  };
+  /** Adaptive configuration (spec 2.5): the breaker options are live parameters `breaker.*`. */
+  config?: {
+    /** Keep the configuration and its history across restarts in this file (atomic writes). */
+    persistPath?: string;
+    /** Versions kept in the history. Default 100. */
+    historySize?: number;
   };
   /** Health monitoring (spec 2.2). */
   health?: HealthMonitorOptions & {
@@ -85,6 +105,21 @@ const optionsSchema = z
       .strict()
       .optional(),
     officialInstrumentations: z.boolean({ error: 'must be true or false' }).optional(),
+    // The recovery manager and the configuration manager check their own options.
+    recovery: z
+      .looseObject({
+        enabled: z.boolean({ error: 'must be true or false' }).optional(),
+        httpPools: z.boolean({ error: 'must be true or false' }).optional(),
+        maxHttpPools: z.number().int().min(0, { error: 'must be a whole number, 0 or more' }).optional(),
+      })
+      .optional(),
+    config: z
+      .object({
+        persistPath: z.string().min(1, { error: 'must be a file path' }).optional(),
+        historySize: z.number().int().min(2, { error: 'must be a whole number of at least 2' }).optional(),
+      })
+      .strict()
+      .optional(),
     // The collector's own options are checked by MetricsCollector; these are the switches around it.
     metrics: z
       .looseObject({

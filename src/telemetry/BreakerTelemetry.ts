@@ -16,7 +16,7 @@ import {
 } from '@opentelemetry/api';
 import { STATE_VALUE, type CircuitBreakerRegistry, type CircuitOpenError, type StateChange } from '../breaker/index.js';
 import type { Disposer } from '../disposer.js';
-import { SEVERITY, eventLogger, type EventLoggerProvider } from './logs.js';
+import { SEVERITY, eventLogger, type EventLogger, type EventLoggerProvider } from './logs.js';
 import { MeterBinding } from './MeterBinding.js';
 import * as N from './names.js';
 
@@ -49,13 +49,14 @@ export class BreakerTelemetry {
   private loggerProvider: EventLoggerProvider | undefined;
   private readonly unsubscribe: Disposer;
   private readonly metrics: MeterBinding;
+  private meterProvider: MeterProvider | undefined;
 
   constructor(
     private readonly registry: CircuitBreakerRegistry,
     private readonly version: string,
     private readonly keepQuery = false,
     /** Other telemetry that takes its providers from the same instrumentations. */
-    private readonly followers: ReadonlyArray<{ useMeterProvider(p: MeterProvider): void; useLoggerProvider(p: EventLoggerProvider): void }> = [],
+    private readonly followers: Array<{ useMeterProvider(p: MeterProvider): void; useLoggerProvider?(p: EventLoggerProvider): void }> = [],
   ) {
     this.unsubscribe = registry.onStateChange((change) => this.stateChanged(change));
     this.metrics = new MeterBinding(version, (meter) => this.metricsFor(meter));
@@ -65,15 +66,27 @@ export class BreakerTelemetry {
     this.tracerProvider = provider;
   }
 
+  /** The plugin's event logger, looked up at emit time (see logs.ts). */
+  logger(): EventLogger | undefined {
+    return eventLogger(this.loggerProvider, N.SCOPE_NAME, this.version);
+  }
+
   useLoggerProvider(provider: EventLoggerProvider): void {
     this.loggerProvider = provider;
-    for (const f of this.followers) f.useLoggerProvider(provider);
+    for (const f of this.followers) f.useLoggerProvider?.(provider);
   }
 
   /** Registers the observable instruments on `provider`'s meter (once per provider). */
   useMeterProvider(provider: MeterProvider): void {
     this.metrics.bind(provider);
+    this.meterProvider = provider;
     for (const f of this.followers) f.useMeterProvider(provider);
+  }
+
+  /** Adds telemetry that takes its meter provider from the same place (now, if one is known). */
+  follow(follower: { useMeterProvider(p: MeterProvider): void }): void {
+    this.followers.push(follower);
+    if (this.meterProvider) follower.useMeterProvider(this.meterProvider);
   }
 
   private metricsFor(meter: Meter): { observables: Observable[]; callback: BatchObservableCallback } {
@@ -167,7 +180,8 @@ export class BreakerTelemetry {
     });
   }
 
-  private tracer(): Tracer {
+  /** The plugin's tracer, from the provider NodeSDK handed over (or the global one). */
+  tracer(): Tracer {
     const provider = this.tracerProvider ?? trace.getTracerProvider();
     if (this.cachedTracer?.provider !== provider) this.cachedTracer = { provider, tracer: provider.getTracer(N.SCOPE_NAME, this.version) };
     return this.cachedTracer.tracer;

@@ -1,0 +1,2 @@
+export { HttpPoolComponent } from './HttpPoolComponent.js';
+export type { HttpPoolComponentOptions, PoolRestart } from './HttpPoolComponent.js';
