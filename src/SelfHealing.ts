@@ -14,7 +14,8 @@ import { HealthMonitor } from './health/index.js';
 import { MetricsCollector, createAnomalyDetector, type SdkMetricsBridge } from './metrics/index.js';
 import { AdaptiveConfigManager, bindBreakers, breakerParameters } from './config/adaptive/index.js';
 import { HttpPoolComponent, RecoveryManager } from './recovery/index.js';
-import { BreakerTelemetry, HealthTelemetry } from './telemetry/index.js';
+import { BreakerTelemetry, ConfigTelemetry, HealthTelemetry, RecoveryTelemetry } from './telemetry/index.js';
+import type { SpanContext } from '@opentelemetry/api';
 
 export const VERSION = '0.1.0';
 const INSTANCE = Symbol.for('otel-self-heal.instance');
@@ -41,6 +42,8 @@ export class SelfHealing {
   readonly health: HealthMonitor;
   private readonly telemetry: BreakerTelemetry;
   private readonly healthTelemetry: HealthTelemetry;
+  private readonly recoveryTelemetry: RecoveryTelemetry;
+  private readonly configTelemetry: ConfigTelemetry;
   private stopped = false;
   private readonly disposers: Array<() => void> = [];
   private readonly pools: HttpPoolComponent[] = [];
@@ -72,7 +75,20 @@ export class SelfHealing {
     const params = breakerParameters(o.breaker);
     this.config = new AdaptiveConfigManager({ ...params, persistPath: o.config?.persistPath, historySize: o.config?.historySize, clock: internals.clock });
     this.disposers.push(bindBreakers(this.config, this.breakers));
+    // A recovery's trace links to the calls that made its breaker open: keep each breaker's last evidence.
+    const evidence = new Map<string, readonly SpanContext[]>();
+    this.disposers.push(
+      this.breakers.onStateChange((c) => {
+        if (c.to === 'open' && c.evidence.length) {
+          if (evidence.size >= 1000) evidence.clear();
+          evidence.set(c.breaker, c.evidence);
+        }
+      }),
+    );
+
     this.telemetry = new BreakerTelemetry(this.breakers, VERSION, o.http?.captureQueryString ?? false, [this.healthTelemetry]);
+    this.recoveryTelemetry = new RecoveryTelemetry(this.recovery, this.telemetry, VERSION, (name) => evidence.get(name) ?? []);
+    this.configTelemetry = new ConfigTelemetry(this.config, this.telemetry, VERSION);
     // One instance per process. Everything that can reject the options has run: the previous
     // instance unpatches now, before ours patches, so ours is not layered on it.
     const previous = slots[INSTANCE];
@@ -143,6 +159,8 @@ export class SelfHealing {
     void this.recovery.stop();
     for (const p of this.pools.splice(0)) p.close();
     void this.config.stop();
+    this.recoveryTelemetry.close();
+    this.configTelemetry.close();
     // The bridge's last read must still land in the collector: stop the collector after it.
     const bridge = this.sdkMetrics;
     if (bridge) void bridge.close().finally(() => this.metrics.stop());

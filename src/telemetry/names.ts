@@ -62,3 +62,59 @@ export const ATTR_ALERT_SEVERITY = 'selfheal.alert.severity';
 export const ATTR_ANOMALY_METRIC = 'selfheal.anomaly.metric';
 export const ATTR_ANOMALY_VALUE = 'selfheal.anomaly.value';
 export const ATTR_ANOMALY_SCORE = 'selfheal.anomaly.score';
+
+// Recovery: one trace per recovery
+/** Root span of one recovery (its own trace), linked to the spans that showed the failure. */
+export const SPAN_RECOVERY = 'selfheal.recovery';
+/** Child of `selfheal.recovery` per attempt: one strategy's action, its verification and any rollback. */
+export const SPAN_RECOVERY_ATTEMPT = 'selfheal.recovery.attempt';
+/** Child of `selfheal.recovery` per verification: health asked to confirm an action. */
+export const SPAN_RECOVERY_VERIFY = 'selfheal.recovery.verify';
+export const EVENT_RECOVERY_COMPLETED = 'selfheal.recovery.completed';
+/** Counter per strategy, failure type and outcome (success, failure, rolled-back). */
+export const METRIC_RECOVERY_ATTEMPTS = 'selfheal.recovery.attempts';
+export const ATTR_RECOVERY_FAILURE_TYPE = 'selfheal.recovery.failure_type';
+/** `recovered`, `escalated`, `manual-intervention`, `skipped` or `cancelled`. */
+export const ATTR_RECOVERY_OUTCOME = 'selfheal.recovery.outcome';
+/** Why a recovery was skipped, escalated or cancelled (e.g. `dependency-not-recovered`). */
+export const ATTR_RECOVERY_REASON = 'selfheal.recovery.reason';
+/** The strategies tried, in order, each once. */
+export const ATTR_RECOVERY_STRATEGIES = 'selfheal.recovery.strategies';
+export const ATTR_RECOVERY_ROLLED_BACK = 'selfheal.recovery.rolled_back';
+/** What set the recovery off: `health`, `request` or `dependency`. */
+export const ATTR_RECOVERY_TRIGGER = 'selfheal.recovery.trigger';
+/** The failure type of the plan used (`*` for the default plan). */
+export const ATTR_RECOVERY_PLAN = 'selfheal.recovery.plan';
+export const ATTR_RECOVERY_ATTEMPT_COUNT = 'selfheal.recovery.attempt_count';
+export const ATTR_RECOVERY_DURATION = 'selfheal.recovery.duration_ms';
+export const ATTR_RECOVERY_STRATEGY = 'selfheal.recovery.strategy';
+/** 1-based number of an attempt within its recovery. */
+export const ATTR_RECOVERY_ATTEMPT = 'selfheal.recovery.attempt';
+/** 0 for a strategy's first try. */
+export const ATTR_RECOVERY_RETRY = 'selfheal.recovery.retry';
+export const ATTR_RECOVERY_SUCCESS = 'selfheal.recovery.success';
+/** An attempt's error, with credentials and queries taken out of any URL in it. */
+export const ATTR_RECOVERY_ERROR = 'selfheal.recovery.error';
+export const ATTR_RECOVERY_VERIFIED = 'selfheal.recovery.verified';
+/** Where the verification read health: `check`, `monitor` or `none`. */
+export const ATTR_RECOVERY_VERIFY_SOURCE = 'selfheal.recovery.verify.source';
+/** Prefix of a recovery plan's metadata entries (e.g. `selfheal.recovery.metadata.runbook`). */
+export const ATTR_RECOVERY_METADATA_PREFIX = 'selfheal.recovery.metadata.';
+
+// Configuration changes
+export const SPAN_CONFIG_APPLY = 'selfheal.config.apply';
+export const EVENT_CONFIG_CHANGED = 'selfheal.config.changed';
+/** Gauge: the version of the configuration in force. */
+export const METRIC_CONFIG_VERSION = 'selfheal.config.version';
+export const ATTR_CONFIG_VERSION_FROM = 'selfheal.config.version.from';
+export const ATTR_CONFIG_VERSION_TO = 'selfheal.config.version.to';
+/** Names of the parameters whose value changed; never their values. */
+export const ATTR_CONFIG_CHANGED_KEYS = 'selfheal.config.changed_keys';
+/** `static`, `dynamic` or `optimized`. */
+export const ATTR_CONFIG_SOURCE = 'selfheal.config.source';
+/** Why the version exists: the change kind, `batch`, `rollback`, `load`, ... */
+export const ATTR_CONFIG_CAUSE = 'selfheal.config.cause';
+/** `applied`, `rolled-back` or `loaded`. */
+export const ATTR_CONFIG_CHANGE_TYPE = 'selfheal.config.change_type';
+export const ATTR_CONFIG_ROLLED_BACK = 'selfheal.config.rolled_back';
+export const ATTR_CONFIG_REASON = 'selfheal.config.reason';

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HealthMonitor, httpCheck } from '../../src/health/index.js';
 import { sleep, startDownstream, status, type Downstream } from './downstream.js';
 
@@ -16,17 +16,16 @@ describe('active checks in the health monitor', () => {
     const changes: string[] = [];
     monitor.onChange((c) => changes.push(`${c.component}:${c.to.kind}`));
     monitor.addCheck('search', httpCheck(`${down.url}health`), { intervalMs: 20, timeoutMs: 200 });
-    await sleep(150);
+    await vi.waitFor(() => expect(down!.requests).toBeGreaterThan(2), { timeout: 5_000, interval: 10 });
     expect(monitor.component('search')?.status.kind ?? 'healthy').toBe('healthy');
 
     down.behave(status(500));
-    await sleep(300);
-    expect(monitor.component('search')?.status.kind).toBe('failed');
+    const wait = { timeout: 5_000, interval: 10 };
+    await vi.waitFor(() => expect(monitor!.component('search')?.status.kind).toBe('failed'), wait);
     expect(monitor.readiness()).toEqual({ ready: false, status: { kind: 'failed', reason: expect.stringContaining('search: ') } });
 
     down.behave(status(200));
-    await sleep(300);
-    expect(monitor.component('search')?.status.kind).toBe('healthy');
+    await vi.waitFor(() => expect(monitor!.component('search')?.status.kind).toBe('healthy'), wait);
     expect(monitor.readiness().ready).toBe(true);
     expect(changes).toEqual(['search:failed', 'search:healthy']);
 

@@ -31,6 +31,8 @@ describe('health from spans under a 1% sampler, driving the breaker', () => {
           // The breaker alone would not open on these numbers: only health can open it.
           breaker: { minimumRequests: 1000, windowSize: 1000 },
           health: { evaluateEveryMs: 50 },
+          // This test is about health driving the breaker; recovery would renew the pool and let calls through.
+          recovery: { enabled: false },
         },
       ),
     );

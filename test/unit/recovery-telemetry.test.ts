@@ -1,9 +1,8 @@
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { context, SpanStatusCode, TraceFlags, type SpanContext } from '@opentelemetry/api';
+import { SpanStatusCode, TraceFlags, type SpanContext } from '@opentelemetry/api';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { CircuitBreakerRegistry } from '../../src/breaker/index.js';
 import type { HealthStatus } from '../../src/health/index.js';
 import { RecoveryManager, type RecoveryManagerOptions, type SelfHealingComponent } from '../../src/recovery/index.js';
@@ -68,12 +67,8 @@ function setup(options: RecoveryManagerOptions = {}) {
   return { spans, logs, reader, hub, manager, telemetry, asked, named, events, attempts };
 }
 
-beforeAll(() => {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-});
-afterAll(() => {
-  context.disable();
-});
+// No context manager: the recovery's trace must hold together without one (spans and log
+// records get their parent context explicitly).
 afterEach(async () => {
   for (const c of cleanups) await c();
   cleanups = [];
