@@ -47,7 +47,28 @@ export async function runDemo({ seconds }) {
 
   const failFrom = Math.round(seconds * 0.17);
   const failUntil = Math.round(seconds * 0.6);
-  console.log(`otel-self-heal demo: inventory at ${inventory.url} fails from ${failFrom}s to ${failUntil}s; pricing at ${pricing.url} stays healthy.`);
+  const cacheBreaksAt = Math.round(seconds * 0.7);
+
+  // A component of the service itself: a cache connection that gets lost and that a restart
+  // (reconnecting) fixes. Health checks it; recovery restarts it when the check fails.
+  const cache = { connected: true, reconnects: 0 };
+  const checkCache = async () => (cache.connected ? { kind: 'healthy' } : { kind: 'failed', reason: 'cache connection lost' });
+  plugin.health.addCheck('cache', checkCache, { intervalMs: 200 });
+  plugin.recovery.register({
+    name: 'cache',
+    restart: async () => {
+      await new Promise((r) => setTimeout(r, 50)); // reconnecting
+      cache.connected = true;
+      cache.reconnects++;
+    },
+    checkHealth: checkCache,
+  });
+  plugin.recovery.on('attempt-started', (e) => transitions.push(`${elapsed()}s  recovery ${names.get(e.component) ?? e.component}: ${e.strategy} (${e.failureType}: ${e.trigger.status.reason ?? e.trigger.status.kind})`));
+  plugin.recovery.on('recovery-completed', (e) => {
+    const o = e.outcome;
+    transitions.push(`${elapsed()}s  recovery ${names.get(o.component) ?? o.component}: ${o.outcome} after ${o.attempts.map((a) => `${a.action}${a.success ? '' : ' (failed)'}`).join(', ') || 'no action'} in ${o.durationMs.toFixed(0)} ms${o.detail ? ` (${o.detail})` : ''}`);
+  });
+  console.log(`otel-self-heal demo: inventory at ${inventory.url} fails from ${failFrom}s to ${failUntil}s; pricing at ${pricing.url} stays healthy; the cache connection is lost at ${cacheBreaksAt}s.`);
   console.log(process.env.OTEL_EXPORTER_OTLP_ENDPOINT ? `Exporting to ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT}` : 'Set OTEL_EXPORTER_OTLP_ENDPOINT to export the traces.');
 
   const total = { requests: 0, ok: 0, failed: 0, fastFailed: 0 };
@@ -80,10 +101,14 @@ export async function runDemo({ seconds }) {
     const tick = setInterval(() => {
       t++;
       inventory.state.failing = t >= failFrom && t < failUntil;
+      if (t === cacheBreaksAt) {
+        cache.connected = false;
+        transitions.push(`${elapsed()}s  injected: cache connection lost`);
+      }
       const states = plugin.breakers
         .list()
         .map((b) => `${names.get(b.name) ?? b.name}=${b.peekState()}/${plugin.health.component(b.name)?.status.kind ?? 'unknown'}`)
-        .join(' ');
+        .join(' ') + ` cache=${plugin.health.component('cache')?.status.kind ?? 'unknown'}`;
       console.log(
         `[${String(t).padStart(2)}s] requests ${String(second.requests).padStart(3)} | ok ${String(second.ok).padStart(3)} | failed ${String(second.failed).padStart(3)} | fast-failed ${String(second.fastFailed).padStart(3)} | ${states}${inventory.state.failing ? '   (inventory failing)' : ''}`,
       );
@@ -97,12 +122,13 @@ export async function runDemo({ seconds }) {
   clearInterval(load);
   await Promise.allSettled([...pending]);
 
-  console.log('\nBreaker and health transitions:');
+  console.log('\nBreaker, health and recovery transitions:');
   for (const line of transitions) console.log(`  ${line}`);
   console.log(
     `\nSummary: ${total.requests} requests, ${total.ok} ok, ${total.failed} failed, ${total.fastFailed} failed fast without touching the failing downstream.`,
   );
   console.log(`Downstream hits: inventory ${inventory.state.hits}, pricing ${pricing.state.hits}. Every request settled: ${total.requests === total.ok + total.failed + total.fastFailed}.`);
+  console.log(`Cache: ${cache.connected ? 'connected' : 'disconnected'} after ${cache.reconnects} automatic reconnect(s).`);
   const latency = plugin.metrics.requestAggregation('http.client.request.duration', 60_000);
   if (latency) console.log(`Client call latency (from the SDK's metrics): p50 ${latency.p50.toFixed(1)} ms, p99 ${latency.p99.toFixed(1)} ms over ${latency.count} calls.`);
   await Promise.all([inventory, pricing].map((d) => new Promise((r) => d.server.close(r))));

@@ -71,6 +71,12 @@ describe('the demo', () => {
     expect(stdout).not.toMatch(/pricing: closed -> open/);
     expect(stdout).not.toMatch(/health  pricing/);
     expect(stdout).toMatch(/Every request settled: true/);
+    // The healing: the failure, the action, and the restored state.
+    expect(stdout).toMatch(/injected: cache connection lost/);
+    expect(stdout).toMatch(/health  cache: healthy -> failed \(cache connection lost\)/);
+    expect(stdout).toMatch(/recovery cache: restart \(check-failed: cache connection lost\)/);
+    expect(stdout).toMatch(/recovery cache: recovered after restart in \d+ ms/);
+    expect(stdout).toMatch(/Cache: connected after 1 automatic reconnect/);
   });
 
   it('exports the healing to OTLP: the transition spans, their log events and the breaker metrics', () => {
