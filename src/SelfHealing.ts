@@ -116,6 +116,16 @@ export class SelfHealing {
     slots[INSTANCE] = this;
   }
 
+  /**
+   * One number for "how healthy is everything" (higher is better; 0 when all is healthy): minus
+   * the sum of the components' levels (degraded 1, critical 2, failed 3). Made to be a config
+   * change's `verify.healthScore`, so a change that makes health worse is rolled back.
+   */
+  healthScore(): number {
+    const c = this.health.systemHealth().counts;
+    return -(c.degraded + 2 * c.critical + 3 * c.failed);
+  }
+
   /** True once {@link shutdown} ran. */
   get isShutdown(): boolean {
     return this.stopped;

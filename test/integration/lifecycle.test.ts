@@ -32,3 +32,18 @@ describe('plugin lifecycle', () => {
     expect(getGlobalDispatcher()).toBe(dispatcher);
   });
 });
+
+describe('healthScore', () => {
+  afterEach(cleanup);
+
+  it('is 0 when all is healthy and falls with each unhealthy component, so a config change that hurts health is rolled back', async () => {
+    const { startPlugin } = await import('./downstream.js');
+    const plugin = startPlugin({ recovery: { enabled: false } });
+    expect(plugin.healthScore()).toBe(0);
+    plugin.health.report('a', { kind: 'failed', reason: 'x' });
+    plugin.health.report('a', { kind: 'failed', reason: 'x' });
+    plugin.health.report('b', { kind: 'degraded', reason: 'y' });
+    plugin.health.report('b', { kind: 'degraded', reason: 'y' });
+    expect(plugin.healthScore()).toBe(-4);
+  });
+});
