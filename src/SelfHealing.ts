@@ -123,7 +123,7 @@ export class SelfHealing {
    */
   healthScore(): number {
     const c = this.health.systemHealth().counts;
-    return -(c.degraded + 2 * c.critical + 3 * c.failed);
+    return 0 - (c.degraded + 2 * c.critical + 3 * c.failed);
   }
 
   /** True once {@link shutdown} ran. */
