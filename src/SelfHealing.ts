@@ -106,6 +106,13 @@ export class SelfHealing {
     if (o.health?.enabled !== false) this.health.start();
     if (recoveryOn !== false) {
       this.disposers.push(this.recovery.attach(this.health));
+      // A verified recovery makes the old failures in the component's window history, so they do
+      // not set off a second recovery of a component that is already fixed.
+      this.disposers.push(
+        this.recovery.on('recovery-completed', (e) => {
+          if (e.outcome.outcome === 'recovered') this.health.signal({ kind: 'component-updated', component: e.outcome.component });
+        }),
+      );
       this.recovery.start();
       if (httpPools !== false) this.registerHttpPools(maxHttpPools ?? 100);
     }

@@ -52,6 +52,12 @@ export class ComponentWindow {
   total = 0;
   lastSeen = 0;
 
+  /** Forgets every call (e.g. after the component was restarted); the totals ever seen stay. */
+  reset(): void {
+    this.data = undefined;
+    this.recent = 0;
+  }
+
   record(now: number, failed: boolean, durationMs: number): void {
     this.advance(now);
     const d = (this.data ??= new Uint32Array(BUCKETS * STRIDE));

@@ -308,9 +308,11 @@ export class HealthMonitor {
         this.evaluate();
         break;
       case 'component-updated': {
+        // The component was changed (restarted, reconfigured): what its window holds describes
+        // the old one, so it is dropped along with the status.
         const c = this.components.get(signal.component);
         if (c) {
-          c.hysteresis.force(HEALTHY);
+          c.window.reset();
           this.apply(c, HEALTHY, this.clock.now(), true);
         }
         break;
@@ -565,6 +567,8 @@ export class HealthMonitor {
     c.status = after;
     c.statuses.push(after);
     if (c.statuses.length > this.o.historySize) c.statuses.shift();
+    // The breaker first: listeners (recovery and its telemetry) then see the breaker already open.
+    if (this.o.driveBreakers && c.kind === 'downstream') this.driveBreaker(c.name, before, after);
     const change: HealthChange = { component: c.name, from: before, to: after, metrics: c.metrics, timestamp: now };
     this.changes.emit(change);
     this.alerts.emit({
@@ -575,7 +579,6 @@ export class HealthMonitor {
       message: after.kind === 'healthy' ? `${c.name} recovered (was ${before.kind})` : `${c.name} is ${after.kind}: ${after.reason}`,
       timestamp: now,
     });
-    if (this.o.driveBreakers && c.kind === 'downstream') this.driveBreaker(c.name, before, after);
   }
 
   /** Spec 3.3.1 step 5: failed opens the breaker; recovery from failed lets it probe at once. */

@@ -4,6 +4,8 @@ import { parseOptions } from '../config/index.js';
 import { disposer, Listeners, type Disposer } from '../disposer.js';
 import type { HealthChange, HealthLevel, HealthStatus } from '../health/index.js';
 import { ComponentRegistry } from './ComponentRegistry.js';
+
+const SEVERITY: Readonly<Record<HealthLevel, number>> = { healthy: 0, degraded: 1, critical: 2, failed: 3 };
 import { ConcurrencyGate } from './ConcurrencyGate.js';
 import { RecoveryCancelledError } from './errors.js';
 import { failureTypeOf } from './failureType.js';
@@ -185,6 +187,7 @@ export class RecoveryManager implements AsyncDisposable {
     if (!hold) return false;
     this.holds.delete(component);
     this.emit('acknowledged', { component, heldSince: hold.since, timestamp: this.clock.now() });
+    this.catchUp([component]); // still failing: automatic recovery resumes now, not at the next change
     return true;
   }
 
@@ -197,9 +200,10 @@ export class RecoveryManager implements AsyncDisposable {
    * running), and verifies actions against it when a component has no `checkHealth`.
    */
   attach(health: HealthSource): Disposer {
+    // Only a change for the worse triggers: failed -> critical is an improvement, not a new fault.
     // critical -> failed during a recovery triggers again, and joins it.
     const off = health.onChange((change) => {
-      if (this.triggerOn.has(change.to.kind)) this.fromHealth(change.component, change.to, change);
+      if (this.triggerOn.has(change.to.kind) && SEVERITY[change.to.kind] > SEVERITY[change.from.kind]) this.fromHealth(change.component, change.to, change);
     });
     this.sources.add(health);
     this.catchUp([...this.components.names()]);
