@@ -4,6 +4,8 @@ import type { Attributes, AttributeValue } from '@opentelemetry/api';
 export type ComponentKind = 'downstream' | 'route' | 'custom';
 
 const DEFAULT_PORT: Record<string, number> = { http: 80, https: 443 };
+/** Redis database indexes as strings, so a span does not build one. */
+const DB_INDEX = Array.from({ length: 16 }, (_, i) => String(i));
 
 function str(v: AttributeValue | undefined): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
@@ -24,14 +26,31 @@ function schemeOf(url: string | undefined): string | undefined {
   return i > 0 ? url.slice(0, i).toLowerCase() : undefined;
 }
 
-/** Host and port from a URL string, for spans that only carry the old `http.url`. */
+/**
+ * Host and port from a URL string, for spans that only carry the old `http.url`: read off the
+ * authority by hand (no URL object per span); credentials, path and query are skipped.
+ */
 function hostPortOf(url: string): { host?: string; port?: number } {
-  try {
-    const u = new URL(url);
-    return { host: u.hostname.replace(/^\[|\]$/g, ''), port: u.port ? Number(u.port) : undefined };
-  } catch {
-    return {};
+  const start = url.indexOf('://');
+  if (start < 0) return {};
+  let end = url.length;
+  for (const ch of ['/', '?', '#']) {
+    const i = url.indexOf(ch, start + 3);
+    if (i >= 0 && i < end) end = i;
   }
+  let authority = url.slice(start + 3, end);
+  const at = authority.lastIndexOf('@');
+  if (at >= 0) authority = authority.slice(at + 1);
+  if (authority.startsWith('[')) {
+    const close = authority.indexOf(']');
+    if (close < 0) return {};
+    const port = Number(authority.slice(close + 2));
+    return { host: authority.slice(1, close), port: Number.isInteger(port) && port > 0 ? port : undefined };
+  }
+  const colon = authority.lastIndexOf(':');
+  if (colon < 0) return authority ? { host: authority } : {};
+  const port = Number(authority.slice(colon + 1));
+  return { host: authority.slice(0, colon) || undefined, port: Number.isInteger(port) && port > 0 ? port : undefined };
 }
 
 /**
@@ -58,7 +77,8 @@ export class ComponentNames {
     if (!host && url) ({ host, port = port } = hostPortOf(url));
     if (!host) return undefined;
     if (dbSystem) {
-      const ns = str(a['db.namespace']) ?? str(a['db.name']) ?? str(String(num(a['db.redis.database_index']) ?? '')) ?? '';
+      const index = num(a['db.redis.database_index']);
+      const ns = str(a['db.namespace']) ?? str(a['db.name']) ?? (index === undefined ? '' : (DB_INDEX[index] ?? String(index)));
       const p = port ?? 0;
       let byHost = this.db.get(dbSystem);
       if (!byHost) this.db.set(dbSystem, (byHost = new Map()));
@@ -94,17 +114,13 @@ export class ComponentNames {
   route(a: Attributes): string {
     const method = str(a['http.request.method']) ?? str(a['http.method']) ?? 'REQUEST';
     const route = str(a['http.route']) ?? '(unmatched route)';
-    return this.cached(this.routes, method, route, () => `${method} ${route}`);
-  }
-
-  private cached(map: Map<string, Map<string, string>>, k1: string, k2: string, make: () => string): string {
-    let inner = map.get(k1);
-    if (!inner) map.set(k1, (inner = new Map()));
-    let name = inner.get(k2);
+    let byRoute = this.routes.get(method);
+    if (!byRoute) this.routes.set(method, (byRoute = new Map()));
+    let name = byRoute.get(route);
     if (name === undefined) {
-      name = make();
+      name = `${method} ${route}`;
       this.count();
-      inner.set(k2, name);
+      byRoute.set(route, name);
     }
     return name;
   }

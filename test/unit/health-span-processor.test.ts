@@ -43,6 +43,14 @@ describe('HealthSpanProcessor', () => {
     ]);
   });
 
+  it('reads host and port off an old http.url by hand: credentials, path and query skipped, IPv6 bracketed', () => {
+    const { processor, monitor } = setup();
+    processor.onEnd(span(SpanKind.CLIENT, { 'http.url': 'http://user:secret@old.example:8081/p?token=1' }));
+    processor.onEnd(span(SpanKind.CLIENT, { 'http.url': 'https://[::1]:9443/x' }));
+    processor.onEnd(span(SpanKind.CLIENT, { 'db.system': 'redis', 'net.peer.name': 'cache', 'net.peer.port': 6379, 'db.redis.database_index': 2 }));
+    expect(monitor.list().map((c) => c.name).sort()).toEqual(['http://old.example:8081', 'https://[::1]:9443', 'redis://cache:6379/2']);
+  });
+
   it('counts 5xx and transport errors as failures, not 4xx, and skips calls the breaker refused', () => {
     const { processor, stats } = setup();
     const a = { 'server.address': 'a', 'server.port': 80, 'url.full': 'http://a/' };
