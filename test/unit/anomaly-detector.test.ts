@@ -6,21 +6,11 @@ import {
   resolveAnomalyDetectorOptions,
   type AnomalyDetector,
 } from '../../src/metrics/anomaly/index.js';
+import { rng } from '../support/random.js';
 
 const FIVE_MIN = 300_000;
 const T0 = Date.UTC(2024, 0, 1);
 
-/** mulberry32: a small seeded PRNG, so every run sees the same noise. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Standard normal draws (Box–Muller) from a seeded PRNG. */
 function gaussian(seed: number): () => number {

@@ -1,23 +1,9 @@
 import { expect } from 'vitest';
 import { CircuitBreaker, REJECTED, type BreakerBehaviour, type BreakerOptions } from '../../src/breaker/index.js';
 
-/** A clock the test moves by hand; breakers read it only when asked (no timers). */
-export interface FakeClock {
-  t: number;
-  now(): number;
-  advance(ms: number): void;
-}
+import { fakeClock, type FakeClock } from '../support/clock.js';
 
-export function fakeClock(start = 1_700_000_000_000): FakeClock {
-  const clock: FakeClock = {
-    t: start,
-    now: () => clock.t,
-    advance: (ms) => {
-      clock.t += ms;
-    },
-  };
-  return clock;
-}
+export { fakeClock, type FakeClock };
 
 /**
  * Small numbers so a test can drive every rule by hand: judged from 2 calls, opens at 50 %

@@ -3,6 +3,7 @@ import { ConfigValidationError } from '../../src/config/index.js';
 import { ComponentHealthMonitor, type ComponentHealthMonitorOptions } from '../../src/health/ComponentHealthMonitor.js';
 import type { HealthCheck } from '../../src/health/checks/index.js';
 import type { HealthChange, HealthLevel, HealthMetrics, HealthStatus } from '../../src/health/types.js';
+import { rng } from '../support/random.js';
 
 /** Reads the faked Date, so timestamps and durations follow the fake timers. */
 const clock = { now: () => Date.now() };
@@ -373,17 +374,6 @@ describe('ComponentHealthMonitor options', () => {
   });
 });
 
-/** mulberry32: a small seeded generator, so the noise test reads the same numbers every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 describe('ComponentHealthMonitor under noise', () => {
   it('flips the status on fewer than 1% of 10,000 healthy-but-noisy readings with the defaults', async () => {

@@ -2,17 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { HealthMonitor, type AnomalyEvent } from '../../src/health/index.js';
 import { createAnomalyDetector } from '../../src/metrics/index.js';
 import { fakeClock } from './breaker-helpers.js';
+import { rng } from '../support/random.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('latency anomalies feed health', () => {
   it('a latency shift well under the thresholds makes the downstream degraded, with a selfheal.anomaly event', () => {

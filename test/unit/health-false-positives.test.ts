@@ -2,18 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { HealthMonitor } from '../../src/health/index.js';
 import { createAnomalyDetector } from '../../src/metrics/index.js';
 import { fakeClock } from './breaker-helpers.js';
+import { rng } from '../support/random.js';
 
-/** Mulberry32: a seeded RNG, so the noise is the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Healthy traffic with realistic noise: log-normal latency (median 50 ms, heavy tail), 1% errors,

@@ -2,20 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { HealthStatus } from '../../src/health/index.js';
 import { RecoveryManager, type RecoveryEvents } from '../../src/recovery/index.js';
 import { StrategyStats } from '../../src/recovery/StrategyStats.js';
+import { rng as mulberry32 } from '../support/random.js';
 
 const FAILED: HealthStatus = { kind: 'failed', reason: 'response time 6000 ms >= critical threshold 5000 ms' };
 
-/** mulberry32: a small seeded generator, so exploration draws the same numbers every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('StrategyStats', () => {
   const never = () => 0.99;
