@@ -76,14 +76,14 @@ export class HttpBreakerInstrumentation extends BreakerInstrumentation {
   /** Decides one request: true to let it through (with its outcome tracked), false when refused. Never throws. */
   admit(agent: http.Agent, req: http.ClientRequest, options: AgentRequestOptions): boolean {
     try {
-      if (options.socketPath || (agent as unknown as Record<symbol, unknown>)[UNGUARDED_AGENT] === true || this.policy.suppressed()) return true;
+      const ctx = context.active(); // read once: the suppress flag, the call's span and its context
+      if (options.socketPath || (agent as unknown as Record<symbol, unknown>)[UNGUARDED_AGENT] === true || this.policy.suppressed(ctx)) return true;
       const protocol = (agent as { protocol?: string }).protocol ?? 'http:';
       const port = Number(options.port) || (agent as { defaultPort?: number }).defaultPort || 80;
       const target = this.policy.target(protocol, options.host || options.hostname || 'localhost', port);
       if (target === null) return true;
       const breaker = this.runtime.registry.get(target.name);
       const permit = breaker.tryAcquire();
-      const ctx = context.active();
       const span = trace.getSpan(ctx);
       const callSpan = isClientSpan(span) ? span : undefined;
       if (permit === REJECTED) {

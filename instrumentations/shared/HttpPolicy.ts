@@ -1,4 +1,4 @@
-import { createContextKey, context, diag } from '@opentelemetry/api';
+import { createContextKey, context, diag, type Context } from '@opentelemetry/api';
 import type { HttpBreakerOptions, HttpDestination, HttpOutcome } from './types.js';
 
 // The key @opentelemetry/core's suppressTracing() sets; createContextKey is Symbol.for(description),
@@ -89,9 +89,9 @@ export class HttpPolicy {
     this.captureQueryString = options.captureQueryString ?? false;
   }
 
-  /** True while the active context suppresses tracing: the SDK's exporters run so. */
-  suppressed(): boolean {
-    return context.active().getValue(SUPPRESS_TRACING) === true;
+  /** True while `ctx` (default: the active context) suppresses tracing: the SDK's exporters run so. */
+  suppressed(ctx: Context = context.active()): boolean {
+    return ctx.getValue(SUPPRESS_TRACING) === true;
   }
 
   /** The target of a node:http request, or null when it is not to be guarded. */

@@ -57,7 +57,8 @@ export class UndiciBreakerInstrumentation extends BreakerInstrumentation {
   private dispatch(next: DispatchFn, opts: DispatchOptions, handler: Handler): boolean {
     let guarded: Handler;
     try {
-      if (!this.enabled || opts.origin === undefined || !isLegacyHandler(handler) || this.policy.suppressed()) return next(opts, handler);
+      const ctx = context.active();
+      if (!this.enabled || opts.origin === undefined || !isLegacyHandler(handler) || this.policy.suppressed(ctx)) return next(opts, handler);
       const target = this.policy.targetForOrigin(String(opts.origin));
       if (target === null) return next(opts, handler);
       const breaker = this.runtime.registry.get(target.name);
@@ -69,7 +70,6 @@ export class UndiciBreakerInstrumentation extends BreakerInstrumentation {
       }
       // The official undici instrumentation's span is made later and never made active: the
       // evidence and the context for transition events are the caller's.
-      const ctx = context.active();
       const call = new GuardedCall(this.runtime, this.policy, breaker, permit, target, ctx, trace.getSpan(ctx)?.spanContext());
       guarded = new GuardedHandler(handler, call);
     } catch (err) {

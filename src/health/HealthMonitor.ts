@@ -465,12 +465,9 @@ export class HealthMonitor {
   private errorReading(metrics: HealthMetrics, failures: number, calls: number, scope: string): HealthStatus {
     if (calls < this.o.minCalls) return classify({ ...metrics, errorRate: 0 }, this.thresholds);
     const lower = wilsonLower(failures, calls);
-    const reading = classify({ ...metrics, errorRate: lower }, this.thresholds);
-    if (reading.kind === 'healthy' || !reading.reason.startsWith('error rate')) return reading;
-    return {
-      kind: reading.kind,
-      reason: `${reading.reason} (${failures} of ${calls} calls failed ${scope}; at least ${(lower * 100).toFixed(1)}% at 95% confidence)`,
-    };
+    return classify({ ...metrics, errorRate: lower }, this.thresholds, {
+      errorRate: `${failures} of ${calls} calls failed ${scope}; at least ${(lower * 100).toFixed(1)}% at 95% confidence`,
+    });
   }
 
   /** A detector for a new component; a failing factory costs the anomaly signal, never the component. */

@@ -67,7 +67,12 @@ function levelOf(value: number | undefined, t: LevelThresholds): HealthLevel {
  * The status one set of metrics calls for, on its own (no memory of earlier readings: see
  * {@link Hysteresis}). The worst metric decides; the reason names it with its value and limit.
  */
-export function classify(metrics: HealthMetrics, thresholds: HealthThresholds): HealthStatus {
+export function classify(
+  metrics: HealthMetrics,
+  thresholds: HealthThresholds,
+  /** Words appended to the reason when that metric decides (e.g. how the value was judged). */
+  notes?: Partial<Record<keyof HealthThresholds, string>>,
+): HealthStatus {
   let worst: HealthLevel = 'healthy';
   let reason = '';
   for (const [key, name, format] of METRICS) {
@@ -76,7 +81,8 @@ export function classify(metrics: HealthMetrics, thresholds: HealthThresholds): 
     if (LEVEL_VALUE[l] > LEVEL_VALUE[worst]) {
       worst = l;
       const limit = thresholds[key][l as Exclude<HealthLevel, 'healthy'>]!;
-      reason = `${name} ${format(value!)} >= ${l} threshold ${format(limit)}`;
+      const note = notes?.[key];
+      reason = `${name} ${format(value!)} >= ${l} threshold ${format(limit)}${note ? ` (${note})` : ''}`;
     }
   }
   return worst === 'healthy' ? HEALTHY : { kind: worst, reason };
