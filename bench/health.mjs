@@ -83,6 +83,21 @@ function memoryBench() {
   const after = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
   console.log('\n2. Memory for 1,000 monitored components (heap + array buffers, after traffic and evaluation)');
   console.log(`   total ${fmt((after - before) / 1024)} KiB, ${fmt((after - before) / 1000)} bytes per component (${monitor.list().length} components)`);
+  // Each downstream's latency anomaly detector (the first health.maxAnomalyDetectors, default 100).
+  const detectors = [];
+  gc();
+  gc();
+  const b2 = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+  for (let d = 0; d < 100; d++) {
+    const det = createAnomalyDetector();
+    for (let i = 0; i < 2000; i++) det.update(50 + (i % 7), i * 1000);
+    detectors.push(det);
+  }
+  gc();
+  gc();
+  const a2 = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+  console.log(`   plus ${fmt((a2 - b2) / 100 / 1024)} KiB per latency anomaly detector (100 detectors after 2,000 values each: ${fmt((a2 - b2) / 1024)} KiB)`);
+  return [monitor, detectors]; // both stay reachable until every figure is taken
 }
 
 // ---------- 3. false positives ----------
