@@ -1,11 +1,13 @@
 import { diag } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import {
+  DB_INSTRUMENTATIONS,
   HttpBreakerInstrumentation,
   TelemetryInstrumentation,
   UndiciBreakerInstrumentation,
   destinationFromOrigin,
   type BreakerRuntime,
+  type PoolTracker,
 } from '../instrumentations/index.js';
 import { CircuitBreakerRegistry } from './breaker/index.js';
 import type { Clock } from './clock.js';
@@ -13,7 +15,7 @@ import { validateOptions, type SelfHealingOptions } from './options.js';
 import { HealthMonitor } from './health/index.js';
 import { MetricsCollector, createAnomalyDetector, type SdkMetricsBridge } from './metrics/index.js';
 import { AdaptiveConfigManager, bindBreakers, breakerParameters } from './config/adaptive/index.js';
-import { HttpPoolComponent, RecoveryManager } from './recovery/index.js';
+import { DbPoolComponent, HttpPoolComponent, RecoveryManager } from './recovery/index.js';
 import { BreakerTelemetry, ConfigTelemetry, HealthTelemetry, RecoveryTelemetry } from './telemetry/index.js';
 import type { SpanContext } from '@opentelemetry/api';
 
@@ -47,6 +49,7 @@ export class SelfHealing {
   private stopped = false;
   private readonly disposers: Array<() => void> = [];
   private readonly pools: HttpPoolComponent[] = [];
+  private readonly dbPools = new Map<string, DbPoolComponent>();
   /** The reader that feeds the SDK's metrics into {@link metrics}, once withSelfHealing made it. */
   sdkMetrics: SdkMetricsBridge | undefined;
 
@@ -70,7 +73,7 @@ export class SelfHealing {
     });
     this.healthTelemetry = new HealthTelemetry(this.health, VERSION);
 
-    const { enabled: recoveryOn, httpPools, maxHttpPools, ...recoveryOptions } = o.recovery ?? {};
+    const { enabled: recoveryOn, httpPools, maxHttpPools, dbPools, maxDbPools, ...recoveryOptions } = o.recovery ?? {};
     this.recovery = new RecoveryManager({ ...recoveryOptions, ...(internals.clock ? { clock: internals.clock } : {}) }, { breakers: this.breakers });
     const params = breakerParameters(o.breaker);
     this.config = new AdaptiveConfigManager({ ...params, persistPath: o.config?.persistPath, historySize: o.config?.historySize, clock: internals.clock });
@@ -96,11 +99,16 @@ export class SelfHealing {
       diag.warn('otel-self-heal: a second instance was created; the first one is shut down');
       previous.stopSync();
     }
-    const runtime: BreakerRuntime = { registry: this.breakers, telemetry: this.telemetry };
+    const pools = recoveryOn !== false && dbPools !== false ? this.dbPoolTracker(maxDbPools ?? 100) : undefined;
+    const runtime: BreakerRuntime = { registry: this.breakers, telemetry: this.telemetry, ...(pools ? { pools } : {}) };
     const http = { ...o.http, runtime };
     const list: Instrumentation[] = [];
     if (o.http?.node !== false) list.push(new HttpBreakerInstrumentation(http));
     if (o.http?.fetch !== false) list.push(new UndiciBreakerInstrumentation(http));
+    const { pg: _pg, mysql2: _my, ioredis: _io, ...dbOptions } = o.db ?? {};
+    for (const db of DB_INSTRUMENTATIONS) {
+      if (o.db?.[db.client] !== false) list.push(db.create({ ...dbOptions, runtime }));
+    }
     if (list.length === 0) list.push(new TelemetryInstrumentation(http)); // still receives NodeSDK's providers
     this.instrumentations = list;
     if (o.health?.enabled !== false) this.health.start();
@@ -167,6 +175,31 @@ export class SelfHealing {
     );
   }
 
+  /**
+   * Each database destination the instrumentations report becomes a recoverable component
+   * (its pools are what a restart drains), up to `max`, registered at its first client.
+   */
+  private dbPoolTracker(max: number): PoolTracker {
+    return {
+      track: (name, client, drain) => {
+        if (this.stopped) return;
+        let component = this.dbPools.get(name);
+        if (!component) {
+          if (this.dbPools.size >= max) return;
+          component = new DbPoolComponent(name);
+          try {
+            this.disposers.push(this.recovery.register(component));
+          } catch (err) {
+            diag.debug(`otel-self-heal: ${name} is not registered for recovery`, err);
+            return;
+          }
+          this.dbPools.set(name, component);
+        }
+        component.track(client, drain);
+      },
+    };
+  }
+
   private stopSync(): void {
     if (this.stopped) return;
     this.stopped = true;
@@ -175,6 +208,8 @@ export class SelfHealing {
     for (const d of this.disposers.splice(0)) d();
     void this.recovery.stop();
     for (const p of this.pools.splice(0)) p.close();
+    for (const p of this.dbPools.values()) p.close();
+    this.dbPools.clear();
     void this.config.stop();
     this.recoveryTelemetry.close();
     this.configTelemetry.close();

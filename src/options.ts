@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { BreakerOptions } from './breaker/index.js';
 import { parseOptions } from './config/index.js';
-import type { HttpBreakerOptions } from '../instrumentations/index.js';
+import type { DbBreakerOptions, HttpBreakerOptions } from '../instrumentations/index.js';
 import type { HealthMonitorOptions } from './health/index.js';
 import type { MetricsCollectorOptions } from './metrics/index.js';
 import type { RecoveryManagerOptions } from './recovery/index.js';
@@ -26,8 +26,22 @@ export interface SelfHealingOptions {
     fetch?: boolean;
   };
   /**
-   * Add `@opentelemetry/instrumentation-http` and `-undici` when the SDK config has none, so
-   * guarded calls have spans. Default true; they must be installed (they are optional peers).
+   * Database calls (pg, mysql2, ioredis): which clients are guarded, what is a failure. One
+   * breaker per server and database, named `postgresql://host:port/db`, `mysql://host:port/db`,
+   * `redis://host:port/db`.
+   */
+  db?: DbBreakerOptions & {
+    /** Guard `pg` (Client, Pool). Default true. */
+    pg?: boolean;
+    /** Guard `mysql2` (connections, pools, promise and callback APIs). Default true. */
+    mysql2?: boolean;
+    /** Guard `ioredis` (commands, pipelines, multi). Default true. */
+    ioredis?: boolean;
+  };
+  /**
+   * Add the official instrumentations (http and undici always; pg, mysql2, ioredis when
+   * installed) that the SDK config lacks, so guarded calls have spans. Default true; http and
+   * undici must be installed (they are optional peers).
    */
   officialInstrumentations?: boolean;
   /** Performance metrics collection (spec 2.6). */
@@ -50,6 +64,13 @@ export interface SelfHealingOptions {
     httpPools?: boolean;
     /** Most HTTP destinations registered so. Default 100. */
     maxHttpPools?: number;
+    /**
+     * Register each database destination the plugin guards as a recoverable component whose
+     * pools a restart drains (dead connections closed, fresh ones made). Default true.
+     */
+    dbPools?: boolean;
+    /** Most database destinations registered so. Default 100. */
+    maxDbPools?: number;
   };
   /** Adaptive configuration (spec 2.5): the breaker options are live parameters `breaker.*`. */
   config?: {
@@ -104,6 +125,21 @@ const optionsSchema = z
       })
       .strict()
       .optional(),
+    db: z
+      .object({
+        pg: z.boolean({ error: 'must be true or false' }).optional(),
+        mysql2: z.boolean({ error: 'must be true or false' }).optional(),
+        ioredis: z.boolean({ error: 'must be true or false' }).optional(),
+        ignore: z
+          .array(z.union([z.string(), z.instanceof(RegExp), fn]), {
+            error: "must be a list of names ('postgresql://host:port/db'), host names, RegExps or predicates",
+          })
+          .optional(),
+        isFailure: fn.optional(),
+        breakerKey: fn.optional(),
+      })
+      .strict()
+      .optional(),
     officialInstrumentations: z.boolean({ error: 'must be true or false' }).optional(),
     // The recovery manager and the configuration manager check their own options.
     recovery: z
@@ -111,6 +147,8 @@ const optionsSchema = z
         enabled: z.boolean({ error: 'must be true or false' }).optional(),
         httpPools: z.boolean({ error: 'must be true or false' }).optional(),
         maxHttpPools: z.number().int().min(0, { error: 'must be a whole number, 0 or more' }).optional(),
+        dbPools: z.boolean({ error: 'must be true or false' }).optional(),
+        maxDbPools: z.number().int().min(0, { error: 'must be a whole number, 0 or more' }).optional(),
       })
       .optional(),
     config: z

@@ -8,9 +8,14 @@ import { SelfHealing } from './SelfHealing.js';
 
 type Ctor = new (config?: Record<string, unknown>) => { instrumentationName: string };
 
+/** The official instrumentations added when absent: [package, export, warn when not installed]. */
 const OFFICIAL = [
-  ['@opentelemetry/instrumentation-http', 'HttpInstrumentation'],
-  ['@opentelemetry/instrumentation-undici', 'UndiciInstrumentation'],
+  ['@opentelemetry/instrumentation-http', 'HttpInstrumentation', true],
+  ['@opentelemetry/instrumentation-undici', 'UndiciInstrumentation', true],
+  // Database clients: added only when installed (most services use one of them, or none).
+  ['@opentelemetry/instrumentation-pg', 'PgInstrumentation', false],
+  ['@opentelemetry/instrumentation-mysql2', 'MySQL2Instrumentation', false],
+  ['@opentelemetry/instrumentation-ioredis', 'IORedisInstrumentation', false],
 ] as const;
 
 /**
@@ -43,11 +48,11 @@ export function withSelfHealing<C extends SdkConfigLike>(sdkConfig: C = {} as C,
   const instrumentations: unknown[] = [];
   if (options.officialInstrumentations !== false) {
     const present = new Set(names(sdkConfig.instrumentations ?? []));
-    for (const [pkg, exportName] of OFFICIAL) {
+    for (const [pkg, exportName, warn] of OFFICIAL) {
       if (present.has(pkg)) continue;
       const mod = loadOptional<Record<string, Ctor>>(pkg);
       if (mod?.[exportName]) instrumentations.push(new mod[exportName]());
-      else diag.warn(`otel-self-heal: ${pkg} is not installed, so guarded calls get no span of their own (npm install ${pkg}, or set officialInstrumentations: false)`);
+      else if (warn) diag.warn(`otel-self-heal: ${pkg} is not installed, so guarded calls get no span of their own (npm install ${pkg}, or set officialInstrumentations: false)`);
     }
   }
   instrumentations.push(...plugin.instrumentations);

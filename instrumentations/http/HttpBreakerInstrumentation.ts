@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { SpanKind, context, trace, type Span } from '@opentelemetry/api';
 import { REJECTED } from '../../src/breaker/index.js';
-import { BreakerInstrumentation, GuardedCall, refuse } from '../shared/index.js';
+import { BreakerInstrumentation, GuardedCall, HttpPolicy, refuse } from '../shared/index.js';
 import type { HttpBreakerInstrumentationConfig } from '../shared/index.js';
 
 type AddRequest = (this: http.Agent, req: http.ClientRequest, options: AgentRequestOptions) => void;
@@ -32,9 +32,12 @@ const globalSlots = globalThis as unknown as Record<symbol, PatchSlot | undefine
  * A refused request gets `'error'` with a `CircuitOpenError` on the next tick, as a connection
  * failure would, and no socket is opened.
  */
-export class HttpBreakerInstrumentation extends BreakerInstrumentation {
+export class HttpBreakerInstrumentation extends BreakerInstrumentation<HttpBreakerInstrumentationConfig> {
+  private readonly policy: HttpPolicy;
+
   constructor(config: HttpBreakerInstrumentationConfig) {
     super('otel-self-heal/instrumentation-http', config);
+    this.policy = new HttpPolicy(config);
     this.enableIfConfigured();
   }
 

@@ -1,28 +1,33 @@
 import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
 import { InstrumentationBase, type InstrumentationConfig, type InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
 import type { EventLoggerProvider } from '../../src/telemetry/index.js';
-import { HttpPolicy } from './HttpPolicy.js';
-import type { BreakerRuntime, HttpBreakerInstrumentationConfig } from './types.js';
+import type { BreakerRuntime } from './types.js';
+
+/** What every breaker instrumentation is made with. */
+export interface BreakerInstrumentationConfig {
+  runtime: BreakerRuntime;
+  enabled?: boolean;
+}
 
 export const PACKAGE_VERSION = '0.1.0';
 
 /**
- * Base of our HTTP instrumentations: an OTel `Instrumentation` (so NodeSDK hands it the
- * tracer, meter and logger providers) that patches prototypes or dispatchers itself rather
- * than module exports, with plain wrappers that the official instrumentations' shimmer cannot
- * unwrap (research/otel.md §2.3).
+ * Base of our instrumentations: an OTel `Instrumentation` (so NodeSDK hands it the tracer,
+ * meter and logger providers) that patches prototypes or dispatchers itself rather than module
+ * exports, with plain wrappers that the official instrumentations' shimmer cannot unwrap
+ * (research/otel.md §2.3).
  */
-export abstract class BreakerInstrumentation extends InstrumentationBase<InstrumentationConfig & HttpBreakerInstrumentationConfig> {
+export abstract class BreakerInstrumentation<C extends BreakerInstrumentationConfig = BreakerInstrumentationConfig> extends InstrumentationBase<
+  InstrumentationConfig & C
+> {
   protected readonly runtime: BreakerRuntime;
-  protected readonly policy: HttpPolicy;
   private on = false;
 
-  constructor(name: string, config: HttpBreakerInstrumentationConfig) {
+  constructor(name: string, config: C) {
     // InstrumentationBase calls enable() from its constructor, before our fields exist:
     // start disabled; the subclass enables at the end of its constructor.
     super(name, PACKAGE_VERSION, { ...config, enabled: false });
     this.runtime = config.runtime;
-    this.policy = new HttpPolicy(config);
     this.setConfig({ ...config, enabled: config.enabled ?? true });
   }
 
@@ -78,7 +83,7 @@ export abstract class BreakerInstrumentation extends InstrumentationBase<Instrum
  * both HTTP instrumentations are turned off (health and metrics still report).
  */
 export class TelemetryInstrumentation extends BreakerInstrumentation {
-  constructor(config: HttpBreakerInstrumentationConfig) {
+  constructor(config: BreakerInstrumentationConfig) {
     super('otel-self-heal/telemetry', config);
     this.enableIfConfigured();
   }

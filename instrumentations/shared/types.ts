@@ -39,6 +39,16 @@ export interface HttpBreakerOptions {
 export interface BreakerRuntime {
   registry: CircuitBreakerRegistry;
   telemetry: BreakerTelemetry;
+  /**
+   * Where database instrumentations report the pools and connections of a destination (its
+   * breaker name), so recovery can drain them. Absent when recovery is off.
+   */
+  pools?: PoolTracker;
+}
+
+/** Learns which client objects talk to a destination, and how to drain each. */
+export interface PoolTracker {
+  track(name: string, client: object, drain: (client: object, signal: AbortSignal) => void | Promise<void>): void;
 }
 
 export interface HttpBreakerInstrumentationConfig extends HttpBreakerOptions {

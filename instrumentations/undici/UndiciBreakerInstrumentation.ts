@@ -1,6 +1,6 @@
 import { context, trace } from '@opentelemetry/api';
 import { REJECTED } from '../../src/breaker/index.js';
-import { BreakerInstrumentation, GuardedCall, refuse } from '../shared/index.js';
+import { BreakerInstrumentation, GuardedCall, HttpPolicy, refuse } from '../shared/index.js';
 import type { HttpBreakerInstrumentationConfig } from '../shared/index.js';
 import type { Dispatcher, DispatchFn, DispatchOptions, Handler } from './types.js';
 
@@ -19,12 +19,15 @@ const globals = globalThis as unknown as Record<symbol, Dispatcher | undefined>;
  * dispatcher the application sets after this instrumentation is enabled, and handlers written
  * for undici 7's new callback API (passed through unguarded).
  */
-export class UndiciBreakerInstrumentation extends BreakerInstrumentation {
+export class UndiciBreakerInstrumentation extends BreakerInstrumentation<HttpBreakerInstrumentationConfig> {
+  private readonly policy: HttpPolicy;
+
   private previous: Dispatcher | undefined;
   private installed: Dispatcher | undefined;
 
   constructor(config: HttpBreakerInstrumentationConfig) {
     super('otel-self-heal/instrumentation-undici', config);
+    this.policy = new HttpPolicy(config);
     this.enableIfConfigured();
   }
 

@@ -35,5 +35,5 @@ export type {
   Undo,
   Verification,
 } from './types.js';
-export { HttpPoolComponent } from './components/index.js';
-export type { HttpPoolComponentOptions, PoolRestart } from './components/index.js';
+export { DbPoolComponent, HttpPoolComponent } from './components/index.js';
+export type { Drain, HttpPoolComponentOptions, PoolRestart } from './components/index.js';

@@ -31,6 +31,18 @@ export interface RejectedCall {
   serverPort: number;
 }
 
+/** A database call the breaker refused (never its query text or parameters). */
+export interface RejectedDbCall {
+  /** `db.system.name`: postgresql, mysql, redis. */
+  system: string;
+  /** Database name (Redis: the index). */
+  namespace: string;
+  /** Operation: the SQL verb or Redis command when known, else e.g. `connect`. */
+  operation: string;
+  serverAddress: string;
+  serverPort: number;
+}
+
 /**
  * Emits the breaker's decisions: per transition a log event, a span event on the active span
  * and a short span linked to the failed calls; per rejected call a span event (on the call's
@@ -133,6 +145,33 @@ export class BreakerTelemetry {
       [N.SEMCONV.urlFull]: call.origin + (q === -1 ? call.path : call.path.slice(0, q)),
     };
     const span = this.tracer().startSpan(call.method, { kind: SpanKind.CLIENT, attributes }, this.callContext ?? context.active());
+    span.addEvent(N.EVENT_BREAKER_REJECTED, eventAttrs);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+    span.end();
+  }
+
+  /**
+   * Records a refused database call: a span event on `callSpan` (the official instrumentation's
+   * span, when it wraps ours), else a CLIENT span of ours with the database attributes.
+   */
+  rejectedDb(error: CircuitOpenError, call: RejectedDbCall, callSpan?: Span): void {
+    const eventAttrs: Attributes = { [N.ATTR_BREAKER_NAME]: error.breaker, [N.ATTR_BREAKER_STATE]: error.state };
+    if (callSpan?.isRecording()) {
+      callSpan.addEvent(N.EVENT_BREAKER_REJECTED, eventAttrs);
+      callSpan.setAttribute(N.SEMCONV.errorType, N.ERROR_TYPE_CIRCUIT_OPEN);
+      return;
+    }
+    const attributes: Attributes = {
+      [N.SEMCONV.dbSystemName]: call.system,
+      [N.SEMCONV.dbNamespace]: call.namespace,
+      [N.SEMCONV.dbOperationName]: call.operation,
+      [N.SEMCONV.errorType]: N.ERROR_TYPE_CIRCUIT_OPEN,
+      [N.ATTR_BREAKER_NAME]: error.breaker,
+      [N.SEMCONV.serverAddress]: call.serverAddress,
+      [N.SEMCONV.serverPort]: call.serverPort,
+    };
+    const name = call.namespace ? `${call.operation} ${call.namespace}` : call.operation;
+    const span = this.tracer().startSpan(name, { kind: SpanKind.CLIENT, attributes }, this.callContext ?? context.active());
     span.addEvent(N.EVENT_BREAKER_REJECTED, eventAttrs);
     span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
     span.end();

@@ -38,6 +38,9 @@ export const SEMCONV = {
   serverAddress: 'server.address',
   serverPort: 'server.port',
   urlFull: 'url.full',
+  dbSystemName: 'db.system.name',
+  dbNamespace: 'db.namespace',
+  dbOperationName: 'db.operation.name',
 } as const;
 
 /** `error.type` of a call the breaker refused. */
