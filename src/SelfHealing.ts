@@ -231,9 +231,25 @@ function normalizeOverrideNames(overrides: SelfHealingOptions['overrides']): Sel
   if (!overrides) return overrides;
   const out: NonNullable<SelfHealingOptions['overrides']> = {};
   for (const [name, o] of Object.entries(overrides)) {
-    out[/^https?:\/\//i.test(name) ? (destinationFromOrigin(name)?.origin ?? name) : name] = o;
+    out[/^https?:\/\//i.test(name) ? (destinationFromOrigin(name)?.origin ?? name) : normalizeDbName(name)] = o;
   }
   return out;
+}
+
+const DB_DEFAULT_PORT: Record<string, number> = { postgresql: 5432, postgres: 5432, mysql: 3306, redis: 6379 };
+
+/**
+ * A database breaker name as the instrumentations make it (`postgresql://host:port/db`):
+ * credentials dropped, host lower-cased, default port filled in; `postgres://` means postgresql.
+ */
+function normalizeDbName(name: string): string {
+  const m = /^(postgresql|postgres|mysql|redis):\/\/(?:[^@/]*@)?(\[[^\]]+\]|[^:/]+)(?::(\d+))?(?:\/([^?#]*))?$/i.exec(name);
+  if (!m) return name;
+  const scheme = m[1]!.toLowerCase();
+  const system = scheme === 'postgres' ? 'postgresql' : scheme;
+  const port = m[3] ? Number(m[3]) : DB_DEFAULT_PORT[scheme]!;
+  const db = m[4] ?? (system === 'redis' ? '0' : '');
+  return `${system}://${m[2]!.toLowerCase()}:${port}/${db === '' && system === 'redis' ? '0' : db}`;
 }
 
 /** The running plugin, or undefined before {@link withSelfHealing} (or after shutdown). */
