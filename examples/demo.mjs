@@ -12,16 +12,22 @@ if (!process.env.OTEL_EXPORTER_OTLP_ENDPOINT) {
 }
 
 const { NodeSDK } = await import('@opentelemetry/sdk-node');
-const { withSelfHealing } = await import('otel-self-heal');
+const { withSelfHealing, getSelfHealing } = await import('otel-self-heal');
 
 const sdk = new NodeSDK(
   // The one line: the user's config goes in, the same config with self-healing comes out.
   withSelfHealing(
     { serviceName: 'otel-self-heal-demo' },
-    { breaker: { minimumRequests: 10, windowSize: 20, failureThreshold: 0.5, resetTimeout: 2000, maxResetTimeout: 4000 } },
+    {
+      breaker: { minimumRequests: 10, windowSize: 20, failureThreshold: 0.5, resetTimeout: 2000, maxResetTimeout: 4000 },
+      // The live status page, on a free port (DEMO_STATUS_PORT to choose one).
+      statusServer: { port: Number(process.env.DEMO_STATUS_PORT ?? 0) },
+    },
   ),
 );
 sdk.start();
+const statusUrl = await getSelfHealing()?.statusServer?.ready;
+if (statusUrl) console.log(`Status page: ${statusUrl} (live while the demo runs)`);
 
 // The application itself, with ordinary static imports, loaded after the SDK started.
 const { runDemo } = await import('./demo-app.mjs');

@@ -18,6 +18,7 @@ import { AdaptiveConfigManager, bindBreakers, breakerParameters } from './config
 import { DbPoolComponent, HttpPoolComponent, RecoveryManager } from './recovery/index.js';
 import { BreakerTelemetry, ConfigTelemetry, HealthTelemetry, RecoveryTelemetry } from './telemetry/index.js';
 import type { SpanContext } from '@opentelemetry/api';
+import { RecoveryTraces, StatusServer, resolveStatusServerOptions } from './status/index.js';
 
 export const VERSION = '0.1.0';
 const INSTANCE = Symbol.for('otel-self-heal.instance');
@@ -42,6 +43,8 @@ export class SelfHealing {
   readonly config: AdaptiveConfigManager;
   /** Health of downstreams, routes and custom components (spec 2.2). */
   readonly health: HealthMonitor;
+  /** The live status page (`statusServer` option), or undefined; its `url` once listening. */
+  readonly statusServer: StatusServer | undefined;
   private readonly telemetry: BreakerTelemetry;
   private readonly healthTelemetry: HealthTelemetry;
   private readonly recoveryTelemetry: RecoveryTelemetry;
@@ -90,7 +93,10 @@ export class SelfHealing {
     );
 
     this.telemetry = new BreakerTelemetry(this.breakers, VERSION, o.http?.captureQueryString ?? false, [this.healthTelemetry]);
-    this.recoveryTelemetry = new RecoveryTelemetry(this.recovery, this.telemetry, VERSION, (name) => evidence.get(name) ?? []);
+    const statusOptions = resolveStatusServerOptions(o.statusServer);
+    // The status page links each recovery's trace: it watches the tracer recovery telemetry uses.
+    const traces = statusOptions ? new RecoveryTraces() : undefined;
+    this.recoveryTelemetry = new RecoveryTelemetry(this.recovery, traces?.watch(this.telemetry) ?? this.telemetry, VERSION, (name) => evidence.get(name) ?? []);
     this.configTelemetry = new ConfigTelemetry(this.config, this.telemetry, VERSION);
     // One instance per process. Everything that can reject the options has run: the previous
     // instance unpatches now, before ours patches, so ours is not layered on it.
@@ -127,6 +133,7 @@ export class SelfHealing {
     this.config.start().catch((err: unknown) => diag.error('otel-self-heal: the saved configuration could not be loaded', err));
     if (o.metrics?.enabled !== false) this.metrics.start();
     else this.metrics.stop();
+    this.statusServer = statusOptions && new StatusServer(statusOptions, this, { version: VERSION, traces });
 
     slots[INSTANCE] = this;
   }
@@ -153,6 +160,7 @@ export class SelfHealing {
    */
   async shutdown(): Promise<void> {
     this.stopSync();
+    await this.statusServer?.close(); // its port is free once this resolves
   }
 
   /**
@@ -203,6 +211,7 @@ export class SelfHealing {
   private stopSync(): void {
     if (this.stopped) return;
     this.stopped = true;
+    void this.statusServer?.close();
     for (const i of this.instrumentations) i.disable();
     this.health.stop();
     for (const d of this.disposers.splice(0)) d();

@@ -28,6 +28,9 @@ export type { Disposer } from './disposer.js';
 export { withSelfHealing } from './withSelfHealing.js';
 export { SelfHealing, getSelfHealing } from './SelfHealing.js';
 export type { SelfHealingOptions } from './options.js';
+// The live status page (opt-in, `statusServer` option).
+export { StatusServer } from './status/index.js';
+export type { BreakerView, ComponentView, RecoveryAttemptView, RecoveryView, StatusServerOptions, StatusSnapshot, StatusSource } from './status/index.js';
 export type { SdkConfigLike } from './sdkConfig.js';
 export { optionsFromEnv } from './env.js';
 export {

@@ -5,6 +5,7 @@ import type { DbBreakerOptions, HttpBreakerOptions } from '../instrumentations/i
 import type { HealthMonitorOptions } from './health/index.js';
 import type { MetricsCollectorOptions } from './metrics/index.js';
 import type { RecoveryManagerOptions } from './recovery/index.js';
+import { statusServerSchema, type StatusServerOptions } from './status/index.js';
 
 /** Options of {@link withSelfHealing}; every field is optional. */
 export interface SelfHealingOptions {
@@ -44,6 +45,14 @@ export interface SelfHealingOptions {
    * undici must be installed (they are optional peers).
    */
   officialInstrumentations?: boolean;
+  /**
+   * Take secrets out of every exported span, whichever instrumentation made it: URL credentials
+   * become `REDACTED:REDACTED`, query strings go (unless `http.captureQueryString`), SQL literals
+   * and the values database errors quote become `?`; the official mysql2 and ioredis
+   * instrumentations added by `officialInstrumentations` are set never to record values. Default
+   * true; false leaves spans as the instrumentations made them.
+   */
+  redact?: boolean;
   /** Performance metrics collection (spec 2.6). */
   metrics?: MetricsCollectorOptions & {
     /** Collect at all. Default true. */
@@ -93,6 +102,11 @@ export interface SelfHealingOptions {
     /** Flag latency anomalies per downstream (they make it degraded). Default true. */
     anomalies?: boolean;
   };
+  /**
+   * A live status page and JSON/SSE API (breakers, health, recent healings, configuration) on
+   * 127.0.0.1:9470 by default. Off by default; `true` means all defaults. See the README.
+   */
+  statusServer?: boolean | StatusServerOptions;
 }
 
 const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', { error: 'must be a function' });
@@ -141,6 +155,7 @@ const optionsSchema = z
       .strict()
       .optional(),
     officialInstrumentations: z.boolean({ error: 'must be true or false' }).optional(),
+    redact: z.boolean({ error: 'must be true or false' }).optional(),
     // The recovery manager and the configuration manager check their own options.
     recovery: z
       .looseObject({
@@ -179,6 +194,7 @@ const optionsSchema = z
         anomalies: z.boolean({ error: 'must be true or false' }).optional(),
       })
       .optional(),
+    statusServer: statusServerSchema.optional(),
   })
   .strict();
 

@@ -15,6 +15,8 @@ export interface SdkConfigLike {
 }
 
 export interface PluginParts {
+  /** Processors that must see each span before yours do (they rewrite it before it is exported). */
+  leadingSpanProcessors?: unknown[];
   spanProcessors?: unknown[];
   metricReaders?: unknown[];
   instrumentations?: unknown[];
@@ -28,7 +30,8 @@ export interface PluginParts {
  */
 export function composeSdkConfig<C extends SdkConfigLike>(config: C, parts: PluginParts): C {
   const out: SdkConfigLike = { ...config };
-  if (parts.spanProcessors?.length) {
+  const leading = parts.leadingSpanProcessors ?? [];
+  if (parts.spanProcessors?.length || leading.length) {
     let base: unknown[];
     if (config.spanProcessors) base = [...config.spanProcessors];
     else if (config.spanProcessor) base = [config.spanProcessor];
@@ -36,7 +39,7 @@ export function composeSdkConfig<C extends SdkConfigLike>(config: C, parts: Plug
     else base = spanProcessorsFromEnv();
     delete out.spanProcessor;
     delete out.traceExporter;
-    out.spanProcessors = [...base, ...parts.spanProcessors];
+    out.spanProcessors = [...leading, ...base, ...(parts.spanProcessors ?? [])];
   }
   if (parts.metricReaders?.length) {
     let base: unknown[];
@@ -174,11 +177,13 @@ export function spanProcessorsFromEnv(): unknown[] {
 export function metricReadersFromEnv(): unknown[] {
   const out: unknown[] = [];
   const metrics = () => require_<{ PeriodicExportingMetricReader: Ctor; ConsoleMetricExporter: Ctor }>('@opentelemetry/sdk-metrics');
+  const interval = envNumber('OTEL_METRIC_EXPORT_INTERVAL') ?? 60_000;
   const periodic = (exporter: unknown) =>
     new (metrics().PeriodicExportingMetricReader)({
       exporter,
-      exportIntervalMillis: envNumber('OTEL_METRIC_EXPORT_INTERVAL') ?? 60_000,
-      exportTimeoutMillis: envNumber('OTEL_METRIC_EXPORT_TIMEOUT') ?? 30_000,
+      exportIntervalMillis: interval,
+      // As NodeSDK does: a timeout longer than the interval is capped at it (the reader refuses it).
+      exportTimeoutMillis: Math.min(envNumber('OTEL_METRIC_EXPORT_TIMEOUT') ?? 30_000, interval),
     });
   for (const name of exporterNames('METRICS')) {
     if (name === 'otlp') {

@@ -5,6 +5,7 @@ import { HealthSpanProcessor, RecordingSampler, type SamplerLike } from './healt
 import { createSdkMetricsBridge } from './metrics/index.js';
 import { composeSdkConfig, samplerFromEnv, tracingConfigured, type SdkConfigLike } from './sdkConfig.js';
 import { SelfHealing } from './SelfHealing.js';
+import { RedactingSpanProcessor, officialInstrumentationConfig } from './telemetry/index.js';
 
 type Ctor = new (config?: Record<string, unknown>) => { instrumentationName: string };
 
@@ -37,8 +38,9 @@ class SelfHealingLifecycle {
 
 /**
  * Adds self-healing to a NodeSDK configuration: `new NodeSDK(withSelfHealing({ ...yours }))`.
- * Returns a new configuration with the plugin's parts appended to yours; your exporters,
- * processors, readers and instrumentations keep working as before. Clients are guarded from
+ * Returns a new configuration with the plugin's parts appended to yours (and, unless `redact:
+ * false`, a processor before yours that takes secrets out of spans); your exporters, processors,
+ * readers and instrumentations keep working as before. Clients are guarded from
  * this call on (not from `sdk.start()`); the running plugin is `getSelfHealing()`.
  */
 export function withSelfHealing<C extends SdkConfigLike>(sdkConfig: C = {} as C, options: SelfHealingOptions = {}): C {
@@ -51,7 +53,7 @@ export function withSelfHealing<C extends SdkConfigLike>(sdkConfig: C = {} as C,
     for (const [pkg, exportName, warn] of OFFICIAL) {
       if (present.has(pkg)) continue;
       const mod = loadOptional<Record<string, Ctor>>(pkg);
-      if (mod?.[exportName]) instrumentations.push(new mod[exportName]());
+      if (mod?.[exportName]) instrumentations.push(new mod[exportName](options.redact === false ? undefined : officialInstrumentationConfig(pkg)));
       else if (warn) diag.warn(`otel-self-heal: ${pkg} is not installed, so guarded calls get no span of their own (npm install ${pkg}, or set officialInstrumentations: false)`);
     }
   }
@@ -70,7 +72,10 @@ export function withSelfHealing<C extends SdkConfigLike>(sdkConfig: C = {} as C,
       plugin.sdkMetrics = createSdkMetricsBridge(plugin.metrics, m.sdkIntervalMs === undefined ? {} : { intervalMs: m.sdkIntervalMs });
       if (plugin.sdkMetrics) metricReaders.push(plugin.sdkMetrics);
     }
-    const composed = composeSdkConfig(sdkConfig, { spanProcessors, metricReaders, instrumentations });
+    // First of all processors, so no exporter sees a span before its secrets are out.
+    const leadingSpanProcessors =
+      options.redact !== false && tracingConfigured(sdkConfig) ? [new RedactingSpanProcessor({ keepQuery: options.http?.captureQueryString ?? false })] : [];
+    const composed = composeSdkConfig(sdkConfig, { leadingSpanProcessors, spanProcessors, metricReaders, instrumentations });
     if (healthFromSpans && h.recordUnsampled !== false) {
       (composed as SdkConfigLike).sampler = new RecordingSampler((sdkConfig.sampler as SamplerLike | undefined) ?? (samplerFromEnv() as SamplerLike));
     }

@@ -31,7 +31,11 @@ export interface HttpBreakerOptions {
   isFailure?: (outcome: HttpOutcome) => boolean;
   /** The breaker name for a destination. Default: its origin, so one breaker per `host:port`. */
   breakerKey?: (destination: HttpDestination) => string;
-  /** Keep query strings in `url.full` of spans we create. Default false (they often carry tokens). */
+  /**
+   * Keep query strings in exported spans: `url.full`, `url.query`, `http.url`, `http.target` of
+   * every HTTP span, ours and the official instrumentations' (see the `redact` option). Default
+   * false (they often carry tokens).
+   */
   captureQueryString?: boolean;
 }
 

@@ -6,3 +6,6 @@ export type { RejectedCall } from './BreakerTelemetry.js';
 export type { TelemetryHub } from './RecoveryTelemetry.js';
 export type { EventLoggerProvider } from './logs.js';
 export { SCOPE_NAME } from './names.js';
+export { RedactingSpanProcessor } from './RedactingSpanProcessor.js';
+export type { RedactionOptions } from './RedactingSpanProcessor.js';
+export { officialInstrumentationConfig } from './officialConfig.js';

@@ -41,6 +41,18 @@ export const SEMCONV = {
   dbSystemName: 'db.system.name',
   dbNamespace: 'db.namespace',
   dbOperationName: 'db.operation.name',
+  // Rewritten by the redacting span processor (old names too: older instrumentations still set them).
+  urlQuery: 'url.query',
+  httpUrl: 'http.url',
+  httpTarget: 'http.target',
+  dbQueryText: 'db.query.text',
+  dbStatement: 'db.statement',
+  dbSystem: 'db.system',
+  exceptionMessage: 'exception.message',
+  exceptionStacktrace: 'exception.stacktrace',
+  /** Bound values, recorded only when asked (pg's `enhancedDatabaseReporting`; the newer `db.query.parameter.<key>`). */
+  dbPostgresqlValues: 'db.postgresql.values',
+  dbQueryParameterPrefix: 'db.query.parameter.',
 } as const;
 
 /** `error.type` of a call the breaker refused. */

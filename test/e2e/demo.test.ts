@@ -1,35 +1,28 @@
 import { execFile } from 'node:child_process';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OtlpReceiver, type OtlpSpan } from '../support/otlpReceiver.js';
 
 // `npm run demo` is the README's main command: run it (built package, short run) against a real
-// OTLP/HTTP receiver and check what a person would see, and what Jaeger would get.
+// OTLP/HTTP receiver and check what a person would see, and what Jaeger would get. The demo runs
+// once (about 12 s); every test reads the same run.
 const root = path.join(__dirname, '../..');
 
-interface Post {
-  path: string;
-  body: Record<string, unknown>;
-}
+const CLIENT = 3;
+const INTERNAL = 1;
+const ERROR = 2;
 
 describe('the demo', () => {
-  let receiver: http.Server;
-  const posts: Post[] = [];
+  let receiver: OtlpReceiver;
   let stdout = '';
   let exitCode: number | null = null;
+  /** `http://127.0.0.1:port` of the downstream that fails, as the demo prints it. */
+  let inventory = '';
+  let spans: OtlpSpan[] = [];
+  let byId = new Map<string, OtlpSpan>();
 
   beforeAll(async () => {
-    receiver = http.createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => {
-        posts.push({ path: req.url ?? '', body: JSON.parse(body || '{}') as Record<string, unknown> });
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      });
-    });
-    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-    const endpoint = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+    receiver = await OtlpReceiver.start();
     await new Promise<void>((resolve) => {
       const child = execFile(
         process.execPath,
@@ -40,7 +33,7 @@ describe('the demo', () => {
           env: {
             ...process.env,
             DEMO_SECONDS: '10',
-            OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+            OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
             OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
             OTEL_TRACES_EXPORTER: 'otlp',
             OTEL_METRICS_EXPORTER: 'otlp',
@@ -54,12 +47,30 @@ describe('the demo', () => {
       );
       child.on('exit', (code) => (exitCode = code));
     });
+    inventory = /inventory at (http:\/\/127\.0\.0\.1:\d+) fails/.exec(stdout)?.[1] ?? '';
+    spans = receiver.spans();
+    byId = new Map(spans.map((s) => [s.spanId, s]));
   }, 70_000);
 
-  afterAll(() => new Promise<void>((r) => receiver.close(() => r())));
+  afterAll(() => receiver.close());
+
+  /** The exported span a link points at; fails the test when it is not in the export. */
+  const linked = (link: { traceId: string; spanId: string }): OtlpSpan => {
+    const target = byId.get(link.spanId);
+    expect(target, `linked span ${link.spanId} is in the export`).toBeDefined();
+    expect(target!.traceId).toBe(link.traceId);
+    return target!;
+  };
+  /** A failed call to the inventory downstream, as the official instrumentation exported it. */
+  const expectFailedInventoryCall = (s: OtlpSpan): void => {
+    expect(s.kind).toBe(CLIENT);
+    expect(s.status.code).toBe(ERROR);
+    expect(String(s.attributes['url.full'])).toMatch(new RegExp(`^${inventory}/`));
+  };
 
   it('prints one line per second, the transitions and a summary, and ends by itself', () => {
     expect(exitCode).toBe(0);
+    expect(receiver.rejected).toEqual([]);
     const lines = stdout.split('\n').filter((l) => /^\[\s*\d+s\] requests/.test(l));
     expect(lines).toHaveLength(10);
     // Breaker state / health status of each downstream on every line.
@@ -79,22 +90,105 @@ describe('the demo', () => {
     expect(stdout).toMatch(/Cache: connected after 1 automatic reconnect/);
   });
 
-  it('exports the healing to OTLP: the transition spans, their log events and the breaker metrics', () => {
-    const spans = posts
-      .filter((p) => p.path === '/v1/traces')
-      .flatMap((p) => (p.body.resourceSpans as Array<{ scopeSpans: Array<{ spans: Array<{ name: string; links?: unknown[] }> }> }>).flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)));
+  it('exports one selfheal.recovery trace per healing: a root with attempt and verify children, linked to the failed calls', () => {
+    expect(inventory).not.toBe('');
+    const roots = spans.filter((s) => s.name === 'selfheal.recovery');
+    // The cache (its health check failed) and the inventory pool (its calls failed), each once.
+    expect(roots.map((r) => r.attributes['selfheal.component.name']).sort()).toEqual(['cache', inventory].sort());
+    for (const r of roots) {
+      expect(r.parentSpanId).toBeUndefined();
+      expect(r.kind).toBe(INTERNAL);
+      expect(r.attributes).toMatchObject({ 'selfheal.recovery.outcome': 'recovered', 'selfheal.recovery.strategies': ['restart'], 'selfheal.recovery.attempt_count': 1 });
+      const children = spans.filter((s) => s.parentSpanId === r.spanId);
+      expect(children.map((c) => c.name).sort()).toEqual(['selfheal.recovery.attempt', 'selfheal.recovery.verify']);
+      for (const c of children) {
+        expect(c.traceId).toBe(r.traceId);
+        expect(c.attributes['selfheal.component.name']).toBe(r.attributes['selfheal.component.name']);
+      }
+      expect(children.find((c) => c.name === 'selfheal.recovery.attempt')!.attributes).toMatchObject({ 'selfheal.recovery.strategy': 'restart', 'selfheal.recovery.success': true });
+      expect(children.find((c) => c.name === 'selfheal.recovery.verify')!.attributes).toMatchObject({ 'selfheal.recovery.verified': true, 'selfheal.health.to': 'healthy' });
+    }
+    // A failed health check leaves no call span to point at; failed calls do, and all are exported.
+    const cache = roots.find((r) => r.attributes['selfheal.component.name'] === 'cache')!;
+    expect(cache.links).toEqual([]);
+    const pool = roots.find((r) => r.attributes['selfheal.component.name'] === inventory)!;
+    expect(pool.links.length).toBeGreaterThan(0);
+    for (const l of pool.links) expectFailedInventoryCall(linked(l));
+
+    // Its log event belongs to the recovery's trace.
+    const completed = receiver.logs().filter((l) => l.eventName === 'selfheal.recovery.completed');
+    expect(completed).toHaveLength(roots.length);
+    for (const r of roots) {
+      const log = completed.find((l) => l.attributes['selfheal.component.name'] === r.attributes['selfheal.component.name'])!;
+      expect(log).toMatchObject({ traceId: r.traceId, spanId: r.spanId, attributes: { 'selfheal.recovery.outcome': 'recovered' } });
+    }
+  });
+
+  it('exports each breaker transition as a root span linked to the failed calls, and as an event on the call that caused it', () => {
     const transitions = spans.filter((s) => s.name === 'selfheal.breaker.state_change');
-    expect(transitions.length).toBeGreaterThanOrEqual(3);
-    expect(transitions.some((s) => (s.links ?? []).length > 0)).toBe(true);
+    // One per transition the demo printed; all the inventory's.
+    expect(transitions).toHaveLength(stdout.match(/breaker inventory: /g)?.length ?? -1);
+    for (const t of transitions) {
+      expect(t.parentSpanId).toBeUndefined();
+      expect(t.attributes['selfheal.breaker.name']).toBe(inventory);
+      for (const l of t.links) expectFailedInventoryCall(linked(l));
+    }
+    const opened = transitions.find((t) => t.attributes['selfheal.breaker.state.from'] === 'closed' && t.attributes['selfheal.breaker.state.to'] === 'open')!;
+    expect(opened.links.length).toBeGreaterThan(0);
 
-    const logs = posts
-      .filter((p) => p.path === '/v1/logs')
-      .flatMap((p) => (p.body.resourceLogs as Array<{ scopeLogs: Array<{ logRecords: Array<{ eventName?: string }> }> }>).flatMap((r) => r.scopeLogs.flatMap((s) => s.logRecords)));
-    expect(logs.filter((l) => l.eventName === 'selfheal.breaker.state_change').length).toBe(transitions.length);
+    const onCalls = spans.filter((s) => s.events.some((e) => e.name === 'selfheal.breaker.state_change'));
+    expect(onCalls.length).toBeGreaterThan(0);
+    for (const s of onCalls) {
+      expect(s.kind).toBe(CLIENT);
+      expect(String(s.attributes['url.full'])).toMatch(new RegExp(`^${inventory}/`));
+    }
+    expect(onCalls.flatMap((s) => s.events).find((e) => e.name === 'selfheal.breaker.state_change')!.attributes).toMatchObject({
+      'selfheal.breaker.name': inventory,
+      'selfheal.breaker.state.to': expect.stringMatching(/^(open|half-open|closed)$/),
+    });
+  });
 
-    const metricNames = posts
-      .filter((p) => p.path === '/v1/metrics')
-      .flatMap((p) => (p.body.resourceMetrics as Array<{ scopeMetrics: Array<{ metrics: Array<{ name: string }> }> }>).flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics.map((m) => m.name))));
-    expect(metricNames).toEqual(expect.arrayContaining(['selfheal.breaker.state', 'selfheal.breaker.calls']));
+  it('marks every refused call: a selfheal.breaker.rejected event on a CLIENT span of the inventory, one per fast-failed request', () => {
+    const fastFailed = Number(/(\d+) failed fast/.exec(stdout)?.[1]);
+    const refused = spans.filter((s) => s.events.some((e) => e.name === 'selfheal.breaker.rejected'));
+    expect(fastFailed).toBeGreaterThan(0);
+    expect(refused).toHaveLength(fastFailed);
+    for (const s of refused) {
+      expect(s.kind).toBe(CLIENT);
+      expect(s.attributes['error.type']).toBe('CircuitOpenError');
+      expect(String(s.attributes['url.full'])).toMatch(new RegExp(`^${inventory}/`));
+      expect(s.events.find((e) => e.name === 'selfheal.breaker.rejected')!.attributes).toMatchObject({
+        'selfheal.breaker.name': inventory,
+        'selfheal.breaker.state': expect.stringMatching(/^(open|half-open)$/),
+      });
+    }
+    // Fetch refusals get a span of ours (undici makes none for a request that never starts).
+    expect(refused.some((s) => s.scope === 'otel-self-heal')).toBe(true);
+    expect(refused.some((s) => s.scope === '@opentelemetry/instrumentation-http')).toBe(true);
+  });
+
+  it('exports the log events by event name, each tied to its component, and the metrics by name', () => {
+    const logs = receiver.logs();
+    const named = (name: string) => logs.filter((l) => l.eventName === name);
+    expect(named('selfheal.breaker.state_change')).toHaveLength(spans.filter((s) => s.name === 'selfheal.breaker.state_change').length);
+    expect(named('selfheal.breaker.state_change').every((l) => l.attributes['selfheal.breaker.name'] === inventory)).toBe(true);
+    const health = named('selfheal.health.status_change');
+    expect(health).toContainEqual(expect.objectContaining({ attributes: expect.objectContaining({ 'selfheal.component.name': 'cache', 'selfheal.health.from': 'healthy', 'selfheal.health.to': 'failed' }) }));
+    expect(health).toContainEqual(expect.objectContaining({ attributes: expect.objectContaining({ 'selfheal.component.name': inventory }) }));
+    expect(named('selfheal.alert')).toContainEqual(
+      expect.objectContaining({ severityText: 'CRITICAL', attributes: expect.objectContaining({ 'selfheal.component.name': 'cache', 'selfheal.health.to': 'failed' }) }),
+    );
+    expect(logs.every((l) => l.scope !== 'otel-self-heal' || typeof l.eventName === 'string')).toBe(true);
+
+    expect(receiver.metricNames()).toEqual(
+      expect.arrayContaining([
+        'selfheal.breaker.state',
+        'selfheal.breaker.calls',
+        'selfheal.component.health',
+        'selfheal.recovery.attempts',
+        'selfheal.anomaly.score',
+        'selfheal.config.version',
+      ]),
+    );
   });
 });

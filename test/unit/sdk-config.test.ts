@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DB_INSTRUMENTATIONS } from '../../instrumentations/index.js';
 import { ConfigValidationError } from '../../src/config/index.js';
 import { optionsFromEnv } from '../../src/env.js';
 import { validateOptions } from '../../src/options.js';
@@ -65,6 +66,16 @@ describe('composeSdkConfig', () => {
     expect(composeSdkConfig({ metricReaders: [theirs] }, { metricReaders: [ours] }).metricReaders).toEqual([theirs, ours]);
   });
 
+  it('caps the metric export timeout at a shorter OTEL_METRIC_EXPORT_INTERVAL, as NodeSDK does', async () => {
+    vi.stubEnv('OTEL_METRICS_EXPORTER', 'otlp');
+    vi.stubEnv('OTEL_METRIC_EXPORT_INTERVAL', '5000'); // alone: the default timeout (30 s) is longer
+    const out: SdkConfigLike = composeSdkConfig({} as SdkConfigLike, { metricReaders: [ours] });
+    const reader = out.metricReaders![0] as { _exportInterval: number; _exportTimeout: number; shutdown(): Promise<void> };
+    expect(reader._exportInterval).toBe(5000);
+    expect(reader._exportTimeout).toBe(5000);
+    await reader.shutdown();
+  });
+
   it('follows NodeSDK on "none": first means no traces, anywhere means no metrics', () => {
     vi.stubEnv('OTEL_TRACES_EXPORTER', 'none,console');
     expect(composeSdkConfig({} as SdkConfigLike, { spanProcessors: [ours] }).spanProcessors).toEqual([ours]);
@@ -80,7 +91,7 @@ describe('composeSdkConfig', () => {
     const config = withSelfHealing({} as SdkConfigLike, { officialInstrumentations: false, health: { enabled: false } });
     expect('spanProcessors' in config).toBe(false);
     expect('sampler' in config).toBe(false);
-    expect((config.instrumentations ?? []).length).toBe(2);
+    expect((config.instrumentations ?? []).length).toBe(2 + DB_INSTRUMENTATIONS.length); // http, fetch, databases
     await getSelfHealing()?.shutdown();
     // Health from spans needs the spans, exported or not: its processor is the only one.
     const withHealth = withSelfHealing({} as SdkConfigLike, { officialInstrumentations: false });
