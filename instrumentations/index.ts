@@ -1,5 +1,8 @@
 export { HttpBreakerInstrumentation } from './http/index.js';
 export { UndiciBreakerInstrumentation } from './undici/index.js';
+export { PgBreakerInstrumentation } from './pg/index.js';
+export { MySql2BreakerInstrumentation } from './mysql2/index.js';
+export { IORedisBreakerInstrumentation } from './ioredis/index.js';
 export { HttpPolicy, TelemetryInstrumentation, destinationFromOrigin, isAbort, otlpOrigins } from './shared/index.js';
 export type { BreakerRuntime, HttpBreakerInstrumentationConfig, HttpBreakerOptions, HttpDestination, HttpOutcome } from './shared/index.js';
 export { DB_INSTRUMENTATIONS } from './db.js';

@@ -53,6 +53,11 @@ export class SelfHealing {
   private readonly disposers: Array<() => void> = [];
   private readonly pools: HttpPoolComponent[] = [];
   private readonly dbPools = new Map<string, DbPoolComponent>();
+  /**
+   * Database systems (`db.system.name`) whose calls health takes from our instrumentations'
+   * verdicts rather than from spans (see `HealthSpanProcessor`).
+   */
+  readonly directDbSystems = new Set<string>();
   /** The reader that feeds the SDK's metrics into {@link metrics}, once withSelfHealing made it. */
   sdkMetrics: SdkMetricsBridge | undefined;
 
@@ -106,14 +111,22 @@ export class SelfHealing {
       previous.stopSync();
     }
     const pools = recoveryOn !== false && dbPools !== false ? this.dbPoolTracker(maxDbPools ?? 100) : undefined;
-    const runtime: BreakerRuntime = { registry: this.breakers, telemetry: this.telemetry, ...(pools ? { pools } : {}) };
+    const healthOn = o.health?.enabled !== false;
+    const runtime: BreakerRuntime = {
+      registry: this.breakers,
+      telemetry: this.telemetry,
+      ...(pools ? { pools } : {}),
+      ...(healthOn ? { observe: (name: string, failed: boolean, ms: number) => this.health.observe(name, 'downstream', failed, ms) } : {}),
+    };
     const http = { ...o.http, runtime };
     const list: Instrumentation[] = [];
     if (o.http?.node !== false) list.push(new HttpBreakerInstrumentation(http));
     if (o.http?.fetch !== false) list.push(new UndiciBreakerInstrumentation(http));
     const { pg: _pg, mysql2: _my, ioredis: _io, ...dbOptions } = o.db ?? {};
     for (const db of DB_INSTRUMENTATIONS) {
-      if (o.db?.[db.client] !== false) list.push(db.create({ ...dbOptions, runtime }));
+      if (o.db?.[db.client] === false) continue;
+      list.push(db.create({ ...dbOptions, runtime }));
+      if (healthOn) this.directDbSystems.add(db.system);
     }
     if (list.length === 0) list.push(new TelemetryInstrumentation(http)); // still receives NodeSDK's providers
     this.instrumentations = list;

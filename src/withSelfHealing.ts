@@ -62,7 +62,7 @@ export function withSelfHealing<C extends SdkConfigLike>(sdkConfig: C = {} as C,
     const h = options.health ?? {};
     const healthFromSpans = h.enabled !== false && h.fromSpans !== false;
     let spanProcessors: unknown[] = [];
-    if (healthFromSpans) spanProcessors = [new HealthSpanProcessor(plugin.health, () => plugin.shutdown())];
+    if (healthFromSpans) spanProcessors = [new HealthSpanProcessor(plugin.health, () => plugin.shutdown(), plugin.directDbSystems)];
     // With tracing off and no health from spans, a processor of ours would make NodeSDK record
     // every span for nothing: the plugin is then shut down by its own shutdown().
     else if (tracingConfigured(sdkConfig)) spanProcessors = [new SelfHealingLifecycle(plugin)];

@@ -48,6 +48,12 @@ export interface BreakerRuntime {
    * breaker name), so recovery can drain them. Absent when recovery is off.
    */
   pools?: PoolTracker;
+  /**
+   * Where database instrumentations report each call's verdict (the same one the breaker gets)
+   * for health: the official DB spans mark the application's own SQL errors as errors too, so
+   * health takes guarded database calls from here, not from their spans. Absent when health is off.
+   */
+  observe?: (component: string, failed: boolean, durationMs: number) => void;
 }
 
 /** Learns which client objects talk to a destination, and how to drain each. */

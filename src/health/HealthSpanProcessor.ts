@@ -6,8 +6,9 @@ import type { HealthMonitor } from './HealthMonitor.js';
 interface EndedSpan {
   readonly kind: SpanKind;
   readonly attributes: Readonly<Record<string, unknown>>;
-  readonly status: { readonly code: SpanStatusCode };
+  readonly status: { readonly code: SpanStatusCode; readonly message?: string };
   readonly duration: readonly [number, number];
+  readonly events?: ReadonlyArray<{ readonly name: string; readonly attributes?: Readonly<Record<string, unknown>> }>;
 }
 
 /** `error.type` values of calls the breaker refused: they say nothing about the downstream. */
@@ -29,6 +30,12 @@ export class HealthSpanProcessor {
   constructor(
     private readonly monitor: HealthMonitor,
     private readonly onShutdown: () => Promise<void>,
+    /**
+     * `db.system.name` values whose calls health learns from the breaker instrumentations
+     * directly (with their failure rules): spans of those systems are skipped, or the
+     * application's own SQL errors (error spans to the official instrumentations) would count.
+     */
+    private readonly directDbSystems: ReadonlySet<string> = new Set(),
   ) {}
 
   onStart(_span: unknown, _parent: Context): void {}
@@ -45,10 +52,17 @@ export class HealthSpanProcessor {
       const code = a['http.response.status_code'] ?? a['http.status_code'];
       const status = typeof code === 'number' ? code : typeof code === 'string' ? Number(code) : undefined;
       if (kind === SpanKind.CLIENT) {
+        if (this.directDbSystems.size > 0) {
+          const system = a['db.system.name'] ?? a['db.system'];
+          if (typeof system === 'string' && this.directDbSystems.has(system)) return;
+        }
         const name = this.names.client(a);
         if (name === undefined) return;
         // 4xx is the caller's mistake, not the downstream's failure; 5xx and transport errors are.
         const failed = status !== undefined && status > 0 ? status >= 500 : errorType !== undefined || span.status.code === SpanStatusCode.ERROR;
+        // An official instrumentation wrapped around ours may end a refused call's span as a plain
+        // error, without error.type: its exception event or message still says it was refused.
+        if (failed && errorType === undefined && refusedByBreaker(span)) return;
         this.monitor.observe(name, 'downstream', failed, ms);
       } else {
         const failed = status !== undefined && status > 0 ? status >= 500 : span.status.code === SpanStatusCode.ERROR;
@@ -66,4 +80,18 @@ export class HealthSpanProcessor {
   shutdown(): Promise<void> {
     return this.onShutdown();
   }
+}
+
+const REFUSED_MESSAGE = /^circuit breaker ".*" is (open|half-open and all probe slots are taken): the call was not sent$/;
+
+/** True when an error span records a breaker refusal in its exception event or status message. */
+function refusedByBreaker(span: EndedSpan): boolean {
+  const message = span.status.message;
+  if (message !== undefined && REFUSED_MESSAGE.test(message)) return true;
+  for (const e of span.events ?? []) {
+    if (e.name !== 'exception') continue;
+    const type = e.attributes?.['exception.type'];
+    if (typeof type === 'string' && REFUSED.has(type)) return true;
+  }
+  return false;
 }

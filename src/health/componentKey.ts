@@ -78,7 +78,10 @@ export class ComponentNames {
     if (!host) return undefined;
     if (dbSystem) {
       const index = num(a['db.redis.database_index']);
-      const ns = str(a['db.namespace']) ?? str(a['db.name']) ?? (index === undefined ? '' : (DB_INDEX[index] ?? String(index)));
+      // Redis spans may carry no index at all (the official ioredis instrumentation sets none):
+      // a client's database is 0 unless it selects another, as the breakers name it.
+      const ns =
+        str(a['db.namespace']) ?? str(a['db.name']) ?? (index === undefined ? (dbSystem === 'redis' ? '0' : '') : (DB_INDEX[index] ?? String(index)));
       const p = port ?? 0;
       let byHost = this.db.get(dbSystem);
       if (!byHost) this.db.set(dbSystem, (byHost = new Map()));
@@ -88,7 +91,8 @@ export class ComponentNames {
       if (!byNs) byPort.set(p, (byNs = new Map()));
       let name = byNs.get(ns);
       if (name === undefined) {
-        name = `${dbSystem}://${host.toLowerCase()}${p ? `:${p}` : ''}/${ns}`;
+        const h = host.toLowerCase();
+        name = `${dbSystem}://${h.includes(':') && !h.startsWith('[') ? `[${h}]` : h}${p ? `:${p}` : ''}/${ns}`;
         this.count();
         byNs.set(ns, name);
       }

@@ -97,3 +97,31 @@ describe('HealthSpanProcessor', () => {
     expect(shut).toBe(1);
   });
 });
+
+describe('HealthSpanProcessor: refusals and databases judged elsewhere', () => {
+  it('skips a refused call that an outer official wrapper ended as a plain error (exception event or status message)', () => {
+    const { processor, stats } = setup();
+    const a = { 'db.system.name': 'mysql', 'server.address': 'db', 'server.port': 3306, 'db.namespace': 'shop' };
+    const refusedByEvent = { ...span(SpanKind.CLIENT, a, { error: true }), events: [{ name: 'exception', attributes: { 'exception.type': 'ECIRCUITOPEN' } }] };
+    const refusedByMessage = {
+      ...span(SpanKind.CLIENT, a, { error: true }),
+      status: { code: SpanStatusCode.ERROR, message: 'circuit breaker "mysql://db:3306/shop" is open: the call was not sent' },
+    };
+    const realFailure = { ...span(SpanKind.CLIENT, a, { error: true }), events: [{ name: 'exception', attributes: { 'exception.type': 'ECONNRESET' } }] };
+    processor.onEnd(refusedByEvent);
+    processor.onEnd(refusedByMessage);
+    expect(stats('mysql://db:3306/shop')).toBeUndefined();
+    processor.onEnd(realFailure);
+    expect(stats('mysql://db:3306/shop')?.metrics.errorRate).toBe(1);
+  });
+
+  it('skips spans of database systems whose calls health takes from the breaker instrumentations', () => {
+    const clock = fakeClock(1_000_000);
+    const monitor = new HealthMonitor({ minCalls: 1 }, { clock });
+    const processor = new HealthSpanProcessor(monitor, async () => undefined, new Set(['postgresql']));
+    processor.onEnd(span(SpanKind.CLIENT, { 'db.system.name': 'postgresql', 'server.address': 'pg', 'server.port': 5432, 'db.namespace': 'x' }, { error: true }));
+    processor.onEnd(span(SpanKind.CLIENT, { 'db.system': 'postgresql', 'server.address': 'pg', 'server.port': 5432, 'db.name': 'x' }, { error: true }));
+    processor.onEnd(span(SpanKind.CLIENT, { 'db.system.name': 'redis', 'server.address': 'r', 'server.port': 6379 }));
+    expect(monitor.list().map((c) => c.name)).toEqual(['redis://r:6379/0']);
+  });
+});

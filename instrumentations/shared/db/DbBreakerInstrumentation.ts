@@ -15,6 +15,11 @@ export interface PatchPoint {
   module: string;
   /** The file inside it, e.g. `lib/client.js`. */
   file: string;
+  /**
+   * `file` is the package's main entry: it is hooked as the package itself, since require hooks
+   * report a package's main file under the package name, never under `module/file`.
+   */
+  main?: boolean;
   /** Supported versions (semver ranges). */
   versions: string[];
   /** Wraps what the file exports (idempotent: see `wrapMethod`). */
@@ -45,21 +50,18 @@ export abstract class DbBreakerInstrumentation extends BreakerInstrumentation<Db
   protected abstract activate(on: boolean): void;
 
   protected override init(): InstrumentationModuleDefinition[] {
-    return this.patchPoints().map(
-      (p) =>
-        new InstrumentationNodeModuleDefinition(p.module, p.versions, undefined, undefined, [
-          new InstrumentationNodeModuleFile(
-            `${p.module}/${p.file}`,
-            p.versions,
-            (exports: unknown) => {
-              this.safePatch(p, exports);
-              return exports;
-            },
-            // Wrappers stay: they pass through while no instrumentation is active.
-            () => undefined,
-          ),
-        ]),
-    );
+    return this.patchPoints().map((p) => {
+      const patch = (exports: unknown) => {
+        this.safePatch(p, exports);
+        return exports;
+      };
+      // Wrappers stay on unpatch: they pass through while no instrumentation is active.
+      const unpatch = () => undefined;
+      if (p.main) return new InstrumentationNodeModuleDefinition(p.module, p.versions, patch, unpatch);
+      return new InstrumentationNodeModuleDefinition(p.module, p.versions, undefined, undefined, [
+        new InstrumentationNodeModuleFile(`${p.module}/${p.file}`, p.versions, patch, unpatch),
+      ]);
+    });
   }
 
   protected install(): void {

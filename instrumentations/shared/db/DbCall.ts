@@ -1,5 +1,5 @@
 import { context, trace, type Context, type Span, type SpanContext } from '@opentelemetry/api';
-import { CircuitOpenError, REJECTED, type CircuitBreaker } from '../../../src/breaker/index.js';
+import { CircuitOpenError, REJECTED, isCircuitOpenError, type CircuitBreaker } from '../../../src/breaker/index.js';
 import type { BreakerRuntime } from '../types.js';
 import type { DbPolicy, DbTarget } from './DbPolicy.js';
 
@@ -17,7 +17,7 @@ export class DbCall {
     private readonly ctx: Context,
     private readonly evidence: SpanContext | undefined,
   ) {
-    this.start = breaker.options.timed ? Date.now() : -1;
+    this.start = breaker.options.timed || runtime.observe ? Date.now() : -1;
   }
 
   get isSettled(): boolean {
@@ -27,6 +27,8 @@ export class DbCall {
   /** The call ended: with `error` when it failed (the policy decides whether that counts). */
   settle(error?: unknown): void {
     if (this.settled) return;
+    // A refusal by a breaker (a nested guarded call's) says nothing about the server.
+    if (error !== undefined && error !== null && isCircuitOpenError(error)) return this.release();
     this.settled = true;
     const failed = error !== undefined && error !== null && this.policy.isFailure(error, this.target.destination);
     const duration = this.start >= 0 ? Date.now() - this.start : 0;
@@ -36,6 +38,7 @@ export class DbCall {
     try {
       if (failed) this.breaker.recordFailure(this.permit, duration, this.evidence);
       else this.breaker.recordSuccess(this.permit, duration);
+      this.runtime.observe?.(this.target.name, failed, duration);
     } finally {
       telemetry.callContext = outer;
     }

@@ -1,0 +1,3 @@
+export { MySql2BreakerInstrumentation } from './MySql2BreakerInstrumentation.js';
+export { isMySqlFailure } from './failure.js';
+export type { MySql2BreakerInstrumentationConfig } from './types.js';

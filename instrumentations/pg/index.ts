@@ -1,0 +1,2 @@
+export { PgBreakerInstrumentation } from './PgBreakerInstrumentation.js';
+export { isPgFailure } from './failure.js';
