@@ -14,6 +14,12 @@ import type { SelfHealingOptions } from './options.js';
  * | SELFHEAL_BREAKER_SLOW_CALL_MS / _SLOW_CALL_RATE | breaker.slowCallDurationThreshold / slowCallRateThreshold |
  * | SELFHEAL_HTTP_IGNORE | http.ignore (comma-separated origins or host names) |
  * | SELFHEAL_HTTP_FETCH / SELFHEAL_HTTP_NODE | http.fetch / http.node |
+ * | SELFHEAL_HTTP_CAPTURE_QUERY_STRING | http.captureQueryString |
+ * | SELFHEAL_DB_IGNORE | db.ignore (comma-separated breaker names or host names) |
+ * | SELFHEAL_DB_PG / SELFHEAL_DB_MYSQL2 / SELFHEAL_DB_IOREDIS | db.pg / db.mysql2 / db.ioredis |
+ * | SELFHEAL_REDACT | redact |
+ * | SELFHEAL_STATUS_PORT | statusServer.port (setting it turns the status page on) |
+ * | SELFHEAL_STATUS_HOST / SELFHEAL_STATUS_TOKEN / SELFHEAL_STATUS_JAEGER_URL | statusServer.host / .token / .jaegerUrl |
  * | SELFHEAL_MAX_BREAKERS | maxBreakers |
  * | SELFHEAL_OVERRIDES | overrides, as JSON |
  */
@@ -52,7 +58,24 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): SelfHealin
     }
   }
   const ignore = env.SELFHEAL_HTTP_IGNORE?.split(',').map((s) => s.trim()).filter(Boolean);
-  const http = prune({ ignore, fetch: bool('SELFHEAL_HTTP_FETCH'), node: bool('SELFHEAL_HTTP_NODE') });
+  const http = prune({
+    ignore,
+    fetch: bool('SELFHEAL_HTTP_FETCH'),
+    node: bool('SELFHEAL_HTTP_NODE'),
+    captureQueryString: bool('SELFHEAL_HTTP_CAPTURE_QUERY_STRING'),
+  });
+  const db = prune({
+    ignore: env.SELFHEAL_DB_IGNORE?.split(',').map((s) => s.trim()).filter(Boolean),
+    pg: bool('SELFHEAL_DB_PG'),
+    mysql2: bool('SELFHEAL_DB_MYSQL2'),
+    ioredis: bool('SELFHEAL_DB_IOREDIS'),
+  });
+  const statusPort = num('SELFHEAL_STATUS_PORT');
+  const statusServer =
+    statusPort === undefined
+      ? undefined
+      : prune({ port: statusPort, host: env.SELFHEAL_STATUS_HOST || undefined, token: env.SELFHEAL_STATUS_TOKEN || undefined, jaegerUrl: env.SELFHEAL_STATUS_JAEGER_URL || undefined });
+  const redact = bool('SELFHEAL_REDACT');
   const enabled = bool('SELFHEAL_ENABLED');
   const maxBreakers = num('SELFHEAL_MAX_BREAKERS');
   if (problems.length) throw new ConfigValidationError(problems);
@@ -61,6 +84,9 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): SelfHealin
     breaker: Object.keys(breaker).length ? breaker : undefined,
     overrides,
     http: Object.keys(http).length ? http : undefined,
+    db: Object.keys(db).length ? db : undefined,
+    redact,
+    statusServer,
     maxBreakers,
   });
 }

@@ -140,6 +140,26 @@ describe('plugin options', () => {
     });
   });
 
+  it('reads the database, redaction and status page variables; the status page is on only with a port', () => {
+    const opts = optionsFromEnv({
+      SELFHEAL_DB_IGNORE: 'postgresql://10.0.0.1:5432/audit, replica.internal',
+      SELFHEAL_DB_MYSQL2: 'off',
+      SELFHEAL_REDACT: 'true',
+      SELFHEAL_HTTP_CAPTURE_QUERY_STRING: '1',
+      SELFHEAL_STATUS_PORT: '0',
+      SELFHEAL_STATUS_TOKEN: 'a-token-of-sixteen-chars',
+    });
+    expect(opts).toEqual({
+      http: { captureQueryString: true },
+      db: { ignore: ['postgresql://10.0.0.1:5432/audit', 'replica.internal'], mysql2: false },
+      redact: true,
+      statusServer: { port: 0, token: 'a-token-of-sixteen-chars' },
+    });
+    expect(validateOptions(opts)).toBeTruthy();
+    expect(optionsFromEnv({ SELFHEAL_STATUS_TOKEN: 'ignored-without-a-port' }).statusServer).toBeUndefined();
+    expect(() => optionsFromEnv({ SELFHEAL_STATUS_PORT: 'eighty' })).toThrow('SELFHEAL_STATUS_PORT must be a number, got "eighty"');
+  });
+
   it('names a bad SELFHEAL_* variable', () => {
     expect(() => optionsFromEnv({ SELFHEAL_BREAKER_FAILURE_THRESHOLD: 'abc' })).toThrow(
       'SELFHEAL_BREAKER_FAILURE_THRESHOLD must be a number, got "abc"',
