@@ -7,16 +7,30 @@ import * as N from './names.js';
 
 const ALERT_SEVERITY = { info: SEVERITY.INFO, warning: SEVERITY.WARN, critical: SEVERITY.ERROR } as const;
 
+/** Anomaly events so far of one component, per metric (a new metric kind fails to compile here until counted). */
+type AnomalyCounts = Record<AnomalyEvent['metric'], number>;
+const NO_ANOMALIES: Readonly<AnomalyCounts> = { latency: 0 };
+
+/**
+ * Counts kept before an anomaly event itself drops those of components the monitor forgot:
+ * collections do that, but a reader may never collect.
+ */
+const PRUNE_ANOMALY_COUNTS_AT = 1000;
+
 /**
  * Emits the health monitor's decisions: a log event per status change
  * (`selfheal.health.status_change`), per alert (`selfheal.alert`) and per anomaly
- * (`selfheal.anomaly`), and the `selfheal.component.health` and `selfheal.anomaly.score`
- * gauges, read from the monitor at collection time.
+ * (`selfheal.anomaly`), the `selfheal.component.health` and `selfheal.anomaly.score` gauges,
+ * read from the monitor at collection time, and the `selfheal.anomalies` counter, counted here per
+ * anomaly event (rare: at most one per component per 10 s) and reported at collection time.
+ * Counts and scores have one series per component with an anomaly detector (a bounded set: the
+ * monitor's `maxAnomalyDetectors`), at 0 before its first anomaly so that `increase()` sees the first.
  */
 export class HealthTelemetry {
   private loggerProvider: EventLoggerProvider | undefined;
   private readonly subscriptions: Disposer[];
   private readonly metrics: MeterBinding;
+  private readonly anomalyCounts = new Map<string, AnomalyCounts>();
 
   constructor(
     private readonly monitor: HealthMonitor,
@@ -51,13 +65,30 @@ export class HealthTelemetry {
       description: "Latest anomaly score (0..1) of a component's latency",
       unit: '1',
     });
+    const anomalies = meter.createObservableCounter(N.METRIC_ANOMALIES, {
+      description: 'Anomaly events (selfheal.anomaly), by component and metric',
+      unit: '{anomaly}',
+    });
     const callback: BatchObservableCallback = (result) => {
       for (const c of this.monitor.list()) {
         result.observe(health, LEVEL_VALUE[c.status.kind], { [N.ATTR_COMPONENT_NAME]: c.name, [N.ATTR_COMPONENT_KIND]: c.kind });
       }
-      for (const a of this.monitor.anomalyScores()) result.observe(anomaly, a.score, { [N.ATTR_COMPONENT_NAME]: a.component });
+      const detected = new Set<string>();
+      for (const a of this.monitor.anomalyScores()) {
+        detected.add(a.component);
+        result.observe(anomaly, a.score, { [N.ATTR_COMPONENT_NAME]: a.component });
+        for (const [metric, n] of Object.entries(this.anomalyCounts.get(a.component) ?? NO_ANOMALIES)) {
+          result.observe(anomalies, n, { [N.ATTR_COMPONENT_NAME]: a.component, [N.ATTR_ANOMALY_METRIC]: metric });
+        }
+      }
+      this.keepAnomalyCounts(detected);
     };
-    return { observables: [health, anomaly], callback };
+    return { observables: [health, anomaly, anomalies], callback };
+  }
+
+  /** Drops the counts of components the monitor forgot: a comeback starts again at 0 (a counter reset, which increase() handles). */
+  private keepAnomalyCounts(detected: ReadonlySet<string>): void {
+    for (const name of this.anomalyCounts.keys()) if (!detected.has(name)) this.anomalyCounts.delete(name);
   }
 
   private emit(eventName: string, severityNumber: number, severityText: string, body: string, attributes: Attributes, timestamp: number): void {
@@ -96,6 +127,13 @@ export class HealthTelemetry {
   }
 
   private anomaly(e: AnomalyEvent): void {
+    let counts = this.anomalyCounts.get(e.component);
+    if (!counts) {
+      if (this.anomalyCounts.size >= PRUNE_ANOMALY_COUNTS_AT) this.keepAnomalyCounts(new Set(this.monitor.anomalyScores().map((a) => a.component)));
+      counts = { ...NO_ANOMALIES };
+      this.anomalyCounts.set(e.component, counts);
+    }
+    counts[e.metric]++;
     this.emit(
       N.EVENT_ANOMALY,
       SEVERITY.WARN,

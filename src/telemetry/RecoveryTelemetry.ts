@@ -6,12 +6,9 @@ import {
   isSpanContextValid,
   trace,
   type Attributes,
-  type BatchObservableCallback,
   type Context,
   type Link,
-  type Meter,
   type MeterProvider,
-  type Observable,
   type Span,
   type SpanContext,
 } from '@opentelemetry/api';
@@ -19,8 +16,8 @@ import type { Disposer } from '../disposer.js';
 import type { OutcomeKind, RecoveryEvents, RecoveryManager } from '../recovery/index.js';
 import type { BreakerTelemetry } from './BreakerTelemetry.js';
 import { SEVERITY } from './logs.js';
-import { MeterBinding } from './MeterBinding.js';
 import * as N from './names.js';
+import { RecoveryMetrics } from './RecoveryMetrics.js';
 
 /** What recovery telemetry needs of the plugin's telemetry hub (`BreakerTelemetry` fits). */
 export type TelemetryHub = Pick<BreakerTelemetry, 'tracer' | 'logger' | 'follow'>;
@@ -50,13 +47,14 @@ export function redactUrls(text: string): string {
  * `recovery-completed`, linked to the spans that showed the failure, with a child per attempt
  * and per verification; a `selfheal.recovery.completed` log event; a critical `selfheal.alert`
  * when a component is left to a person (and an info one when it is acknowledged); and the
- * `selfheal.recovery.attempts` counter, read from the manager's statistics at collection time.
+ * `selfheal.recovery.attempts` counter and `selfheal.recovery.on_hold` gauge (RecoveryMetrics),
+ * read from the manager's statistics at collection time.
  * Span times are the events' own (the manager's clock).
  */
 export class RecoveryTelemetry {
   private readonly open = new Map<string, OpenRecovery>();
   private readonly subscriptions: Disposer[];
-  private readonly metrics: MeterBinding;
+  private readonly metrics: RecoveryMetrics;
 
   constructor(
     private readonly recovery: Pick<RecoveryManager, 'on' | 'stats'>,
@@ -74,13 +72,13 @@ export class RecoveryTelemetry {
       recovery.on('recovery-completed', (e) => this.completed(e)),
       recovery.on('acknowledged', (e) => this.acknowledged(e)),
     ];
-    this.metrics = new MeterBinding(version, (meter) => this.metricsFor(meter));
+    this.metrics = new RecoveryMetrics(recovery, version);
     hub.follow(this);
   }
 
   /**
-   * The attempts counter is observable: it reports attempts made before a provider was set, and a
-   * new provider gets the same totals (a synchronous counter would start again from zero).
+   * The metrics are observable: they report attempts and holds from before a provider was set, and
+   * a new provider gets the same totals (a synchronous counter would start again from zero).
    */
   useMeterProvider(provider: MeterProvider): void {
     this.metrics.bind(provider);
@@ -97,24 +95,6 @@ export class RecoveryTelemetry {
       o.root.end();
     }
     this.open.clear();
-  }
-
-  private metricsFor(meter: Meter): { observables: Observable[]; callback: BatchObservableCallback } {
-    const attempts = meter.createObservableCounter(N.METRIC_RECOVERY_ATTEMPTS, {
-      description: 'Recovery attempts, by strategy, failure type and outcome (success, failure, rolled-back)',
-      unit: '{attempt}',
-    });
-    const callback: BatchObservableCallback = (result) => {
-      // Bounded: the manager folds failure types past its limit into one row.
-      for (const s of this.recovery.stats().strategies) {
-        const base = { [N.ATTR_RECOVERY_STRATEGY]: s.strategy, [N.ATTR_RECOVERY_FAILURE_TYPE]: s.failureType };
-        // A rolled-back attempt is never a success, so the three add up to the attempts.
-        result.observe(attempts, s.successes, { ...base, [N.ATTR_OUTCOME]: 'success' });
-        result.observe(attempts, s.attempts - s.successes - s.rollbacks, { ...base, [N.ATTR_OUTCOME]: 'failure' });
-        result.observe(attempts, s.rollbacks, { ...base, [N.ATTR_OUTCOME]: 'rolled-back' });
-      }
-    };
-    return { observables: [attempts], callback };
   }
 
   private links(component: string): Link[] {

@@ -66,6 +66,8 @@ export const EVENT_ANOMALY = 'selfheal.anomaly';
 export const METRIC_COMPONENT_HEALTH = 'selfheal.component.health';
 /** Gauge per component: the latest anomaly score of its latency, 0..1. */
 export const METRIC_ANOMALY_SCORE = 'selfheal.anomaly.score';
+/** Counter per component (with an anomaly detector) and metric: `selfheal.anomaly` events so far. */
+export const METRIC_ANOMALIES = 'selfheal.anomalies';
 export const ATTR_COMPONENT_NAME = 'selfheal.component.name';
 export const ATTR_COMPONENT_KIND = 'selfheal.component.kind';
 export const ATTR_HEALTH_FROM = 'selfheal.health.from';
@@ -88,6 +90,8 @@ export const SPAN_RECOVERY_VERIFY = 'selfheal.recovery.verify';
 export const EVENT_RECOVERY_COMPLETED = 'selfheal.recovery.completed';
 /** Counter per strategy, failure type and outcome (success, failure, rolled-back). */
 export const METRIC_RECOVERY_ATTEMPTS = 'selfheal.recovery.attempts';
+/** Gauge per component ever held: 1 while it waits for a person to `acknowledge()` it, else 0. */
+export const METRIC_RECOVERY_ON_HOLD = 'selfheal.recovery.on_hold';
 export const ATTR_RECOVERY_FAILURE_TYPE = 'selfheal.recovery.failure_type';
 /** `recovered`, `escalated`, `manual-intervention`, `skipped` or `cancelled`. */
 export const ATTR_RECOVERY_OUTCOME = 'selfheal.recovery.outcome';

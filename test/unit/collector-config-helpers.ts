@@ -27,7 +27,8 @@ export interface EmittedMetric {
 /**
  * The metrics the plugin really emits, read from a real SelfHealing whose instrumentations get a
  * MeterProvider the way NodeSDK hands it over, with every kind of series made to exist (a breaker,
- * a downstream with an anomaly detector, a recovery attempt, a config version), serialized by
+ * a downstream with an anomaly detector, a recovery attempt, a component held for manual
+ * intervention, a config version), serialized by
  * the PrometheusExporter's own serializer.
  */
 export async function emittedMetrics(): Promise<EmittedMetric[]> {
@@ -40,6 +41,10 @@ export async function emittedMetrics(): Promise<EmittedMetric[]> {
     plugin.health.observe('http://inventory.test:8080', 'downstream', false, 5);
     plugin.recovery.register({ name: 'cache', restart: async () => {}, checkHealth: async () => ({ kind: 'healthy' }) });
     await plugin.recovery.requestRecovery('cache', 'error-rate', { kind: 'failed', reason: 'connection lost' });
+    // No strategy to try: left to a person at once.
+    plugin.recovery.register({ name: 'ledger' });
+    const held = await plugin.recovery.requestRecovery('ledger', 'error-rate', { kind: 'failed', reason: 'disk full' });
+    if (held.outcome !== 'manual-intervention') throw new Error(`ledger was not held for manual intervention: ${held.outcome}`);
     const { resourceMetrics } = await exporter.collect();
     const text = new PrometheusSerializer().serialize(resourceMetrics);
     const out: EmittedMetric[] = [];

@@ -157,7 +157,8 @@ describe('Grafana provisioning and dashboard', () => {
     const ids = dashboard.panels.map((p: any) => p.id);
     expect(new Set(ids).size).toBe(ids.length);
     const read = new Set(dashboardExprs.flatMap(metricNamesIn));
-    for (const name of ['selfheal_breaker_state', 'selfheal_component_health', 'selfheal_anomaly_score', 'selfheal_config_version', ...Object.keys(PLANNED)]) {
+    const panels = ['selfheal_breaker_state', 'selfheal_component_health', 'selfheal_anomaly_score', 'selfheal:anomalies:increase10m', 'selfheal_recovery_on_hold', 'selfheal_config_version'];
+    for (const name of [...panels, ...Object.keys(PLANNED)]) {
       expect(read.has(name), name).toBe(true);
     }
   });
