@@ -1,17 +1,7 @@
-/** Node system error codes of a connection that could not be made or was lost. */
-const CONNECTION_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'EHOSTDOWN',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-]);
+import { NETWORK_ERROR_CODES } from '../shared/db/index.js';
+
+/** A connection that could not be made or was lost. */
+const CONNECTION_CODES = NETWORK_ERROR_CODES;
 
 /**
  * Redis reply error codes (the reply's first word) that say the server cannot serve now, whoever

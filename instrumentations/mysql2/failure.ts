@@ -1,4 +1,5 @@
 import { isCircuitOpenError } from '../../src/breaker/index.js';
+import { NETWORK_ERROR_CODES } from '../shared/db/index.js';
 
 /**
  * Error codes that say the server (or the way to it) is failing: the connection could not be
@@ -6,18 +7,7 @@ import { isCircuitOpenError } from '../../src/breaker/index.js';
  * the connection, and "too many connections".
  */
 const FAILURE_CODES: ReadonlySet<string> = new Set([
-  // Network (Node's system errors), DNS included: a host that cannot be resolved is not reachable.
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'EHOSTDOWN',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'ENOTFOUND',
-  'EAI_AGAIN',
+  ...NETWORK_ERROR_CODES,
   // mysql2: the server closed the connection; a query's `timeout` passed with no answer.
   'PROTOCOL_CONNECTION_LOST',
   'PROTOCOL_SEQUENCE_TIMEOUT',

@@ -1,20 +1,7 @@
 import { CIRCUIT_OPEN_CODE } from '../../src/breaker/index.js';
+import { NETWORK_ERROR_CODES } from '../shared/db/index.js';
 
-/** Node socket and DNS error codes: the server, or the way to it, is not there. */
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'EHOSTDOWN',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'EADDRNOTAVAIL',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-]);
+const NETWORK_CODES = NETWORK_ERROR_CODES;
 
 /**
  * SQLSTATEs that say the server is failing (PostgreSQL Appendix A): admin or crash shutdown,

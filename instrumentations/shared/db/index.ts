@@ -7,3 +7,4 @@ export type { DbTarget } from './DbPolicy.js';
 export { isOurs, wrapMethod } from './patch.js';
 export type { MethodSlot } from './patch.js';
 export type { DbBreakerInstrumentationConfig, DbBreakerOptions, DbDestination, DbFailureRule, DbSystem } from './types.js';
+export { NETWORK_ERROR_CODES } from './network.js';
