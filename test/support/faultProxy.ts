@@ -8,6 +8,8 @@
  * - `refuse()`: stop listening, so new connections get ECONNREFUSED (open ones are reset);
  * - `stopUpstream()` / `startUpstream()`: new and open connections behave as if the server were down
  *   (reset on connect), then as if it came back: a server restart;
+ * - `resetRequests(share, random?)`: reset the connection instead of forwarding, for `share` of the
+ *   chunks clients send (a broken middlebox: calls in flight fail with ECONNRESET);
  * - `heal()`: back to a transparent pipe (and listening again).
  *
  * Binds 127.0.0.1 on a free port; `close()` releases everything. No timers are left behind.
@@ -38,6 +40,8 @@ export class FaultProxy {
   private readonly pairs = new Set<Pair>();
   private mode: FaultMode = 'pass';
   private delayMs = 0;
+  private resetShare = 0;
+  private random: () => number = Math.random;
   private readonly timers = new Set<NodeJS.Timeout>();
 
   private constructor(private readonly options: FaultProxyOptions) {}
@@ -65,6 +69,12 @@ export class FaultProxy {
     for (const pair of [...this.pairs]) this.destroyPair(pair, true);
   }
 
+  /** Resets the connection instead of forwarding `share` (0..1) of client chunks; 0 stops. */
+  resetRequests(share: number, random: () => number = Math.random): void {
+    this.resetShare = Math.min(1, Math.max(0, share));
+    this.random = random;
+  }
+
   blackhole(): void {
     this.mode = 'blackhole';
   }
@@ -89,6 +99,7 @@ export class FaultProxy {
   async heal(): Promise<void> {
     this.mode = 'pass';
     this.delayMs = 0;
+    this.resetShare = 0;
     if (!this.server) await this.listen(this.port);
   }
 
@@ -138,13 +149,18 @@ export class FaultProxy {
     pair.upstream = upstream;
     upstream.on('error', () => this.destroyPair(pair, true));
     upstream.on('close', () => this.destroyPair(pair, false));
-    this.pipe(client, upstream);
+    this.pipe(client, upstream, pair);
     this.pipe(upstream, client);
   }
 
-  private pipe(from: net.Socket, to: net.Socket): void {
+  /** `pair` is given for the client-to-upstream direction, where `resetRequests` acts. */
+  private pipe(from: net.Socket, to: net.Socket, pair?: Pair): void {
     from.on('data', (chunk: Buffer) => {
       if (this.mode === 'blackhole') return;
+      if (pair && this.resetShare > 0 && this.random() < this.resetShare) {
+        this.destroyPair(pair, true);
+        return;
+      }
       if (this.delayMs === 0) {
         if (!to.destroyed) to.write(chunk);
         return;
