@@ -1,6 +1,6 @@
 import { SpanStatusCode, TraceFlags, diag, type Context } from '@opentelemetry/api';
 import { SEMCONV } from './names.js';
-import { maskQuotedValues, maskSql, redactUrl, type SqlDialect } from './redact.js';
+import { maskQuotedValues, maskSql, redactUrl, redisStatement, type SqlDialect } from './redact.js';
 
 /**
  * The parts of an ending span the processor rewrites: `ReadableSpan` of sdk-trace 2.x, whose
@@ -123,6 +123,10 @@ export class RedactingSpanProcessor {
       if (!this.keepQuery && a[SEMCONV.urlQuery] !== undefined) a = withoutKey(span, SEMCONV.urlQuery);
 
       const system = a[SEMCONV.dbSystemName] ?? a[SEMCONV.dbSystem];
+      if (system === 'redis') {
+        redactRedis(a);
+        return;
+      }
       if (NOT_SQL.has(system)) return;
       const dialect: SqlDialect = DOUBLE_QUOTED_IDENTIFIERS.has(system) ? 'standard' : 'mysql';
       for (const key of SQL_KEYS) {
@@ -161,5 +165,23 @@ export class RedactingSpanProcessor {
       }
     }
     return out;
+  }
+}
+
+const REDIS_SUMMARY = / \[\d+ other arguments?\]$/;
+
+/**
+ * A Redis statement from an instrumentation we did not configure (the official ioredis one's
+ * default serializer shows `EVAL` arguments and set members): the command and its first argument
+ * only, the rest counted, as `redisStatement` makes it. Already summarised text is left alone.
+ */
+function redactRedis(a: Record<string, unknown>): void {
+  for (const key of SQL_KEYS) {
+    const v = a[key];
+    if (typeof v !== 'string' || REDIS_SUMMARY.test(v)) continue;
+    const parts = v.trim().split(/\s+/);
+    if (parts.length < 2) continue;
+    const r = redisStatement(parts[0]!, parts.slice(1));
+    if (r !== v) a[key] = r;
   }
 }

@@ -73,14 +73,17 @@ function isWordChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || isDigit(c) || c === 95 || c === DOLLAR || c > 127;
 }
 
-/** End (exclusive) of a quoted run opened at `start`; doubled quotes and backslash escapes stay inside. */
-function quotedEnd(text: string, start: number, quote: number): number {
+/**
+ * End (exclusive) of a quoted run opened at `start`; doubled quotes stay inside, and with
+ * `escapes` (MySQL strings, PostgreSQL E'' strings) so do backslash escapes. Reading a backslash
+ * as an escape where it is not one would move the end of every later string and unmask values.
+ */
+function quotedEnd(text: string, start: number, quote: number, escapes: boolean): number {
   const n = text.length;
   let i = start + 1;
   while (i < n) {
     const c = text.charCodeAt(i);
-    // A backslash escapes in MySQL and in E'' strings; reading it so elsewhere can only mask more.
-    if (c === BACKSLASH) i += 2;
+    if (escapes && c === BACKSLASH) i += 2;
     else if (c === quote) {
       if (text.charCodeAt(i + 1) === quote) i += 2;
       else return i + 1;
@@ -157,14 +160,15 @@ export function maskSql(sql: string, dialect: SqlDialect = 'standard'): string {
   while (i < n) {
     const c = sql.charCodeAt(i);
     if (c === QUOTE || (c === DOUBLE_QUOTE && mysql)) {
-      const end = quotedEnd(sql, i, c);
       // A prefix letter (E'', N'', X'', B'') belongs to the literal.
       const p = sql.charCodeAt(i - 1) | 32;
-      const from = c === QUOTE && (p === 101 || p === 110 || p === 120 || p === 98) && i > 0 && !isWordChar(sql.charCodeAt(i - 2)) ? i - 1 : i;
+      const prefixed = c === QUOTE && (p === 101 || p === 110 || p === 120 || p === 98) && i > 0 && !isWordChar(sql.charCodeAt(i - 2));
+      const end = quotedEnd(sql, i, c, mysql || (prefixed && p === 101));
+      const from = prefixed ? i - 1 : i;
       replace(from, end, '?');
       i = end;
     } else if (c === DOUBLE_QUOTE || c === BACKTICK) {
-      i = quotedEnd(sql, i, c); // an identifier: kept
+      i = quotedEnd(sql, i, c, false); // an identifier: kept
     } else if (c === DOLLAR) {
       if (isDigit(sql.charCodeAt(i + 1))) {
         i++;

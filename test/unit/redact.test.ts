@@ -66,8 +66,16 @@ describe('maskSql', () => {
   });
 
   it('reads doubled quotes, backslash escapes, prefixed and dollar-quoted strings', () => {
-    expect(maskSql("SELECT 'it''s', 'it\\'s secret', E'a\\'b', N'x', X'AB', B'01'")).toBe('SELECT ?, ?, ?, ?, ?, ?');
+    expect(maskSql("SELECT 'it''s', E'a\\'b secret', N'x', X'AB', B'01'")).toBe('SELECT ?, ?, ?, ?, ?');
+    expect(maskSql("SELECT 'it''s', 'it\\'s secret'", 'mysql')).toBe('SELECT ?, ?');
     expect(maskSql('SELECT $$ secret $$, $tag$ it\'s $ secret $tag$, a$b FROM t')).toBe('SELECT ?, ?, a$b FROM t');
+  });
+
+  it('reads a backslash as an escape only where it is one: a PostgreSQL string may end in one', () => {
+    expect(maskSql("INSERT INTO t(path, token) VALUES ('C:\\', 'sk_live_SECRET')", 'standard')).toBe('INSERT INTO t(path, token) VALUES (?, ?)');
+    expect(maskSql("SELECT 1 WHERE a = 'x\\' OR pw = 'hunter2'", 'standard')).toBe('SELECT ? WHERE a = ? OR pw = ?');
+    expect(maskSql("SELECT E'it\\'s', 'hunter2'", 'standard')).toBe('SELECT ?, ?');
+    expect(maskSql("SELECT 'it\\'s', 'hunter2'", 'mysql')).toBe('SELECT ?, ?');
   });
 
   it('folds IN lists to IN (?)', () => {
@@ -169,7 +177,7 @@ describe('RedactingSpanProcessor', () => {
     expect(only(exporter).attributes).toEqual({ 'url.full': 'http://REDACTED:REDACTED@h:1/x?token=abc', 'url.query': 'token=abc' });
   });
 
-  it('masks SQL literals and the values a failed SQL call quotes, and leaves Redis text alone', () => {
+  it('masks SQL literals and the values a failed SQL call quotes, and leaves summarised Redis text alone', () => {
     const { exporter, tracer } = provider();
     const pg = tracer.startSpan('SELECT', {
       attributes: {
@@ -198,6 +206,20 @@ describe('RedactingSpanProcessor', () => {
     expect(JSON.stringify(p!.attributes)).not.toContain('secret');
     expect(r!.attributes['db.query.text']).toBe('set k1 [1 other arguments]');
     expect(r!.status.message).toBe("ERR 'x'");
+  });
+
+  it("summarises Redis text another instrumentation made with values: the command and its key, the rest counted", () => {
+    const { exporter, tracer } = provider();
+    const text = (t: string) => {
+      exporter.reset();
+      tracer.startSpan('redis', { attributes: { 'db.system.name': 'redis', 'db.query.text': t } }).end();
+      return only(exporter).attributes['db.query.text'];
+    };
+    expect(text('sismember members s3cr3t')).toBe('sismember members [1 other arguments]');
+    expect(text('eval return ARGV[1] 0 s3cr3t')).toBe('eval return [3 other arguments]');
+    expect(text('auth s3cr3t')).toBe('auth [1 other arguments]');
+    expect(text('get key')).toBe('get key');
+    expect(text('set k1 [1 other arguments]')).toBe('set k1 [1 other arguments]');
   });
 
   it('redacts in onEnd on SDKs that do not call onEnding, and never throws on an odd span', () => {
