@@ -78,6 +78,7 @@ export class IORedisBreakerInstrumentation extends DbBreakerInstrumentation impl
       if (target === null) return undefined;
       c[DECIDED] = true;
       const a = admit(this.runtime, this.policy, target, name);
+      if (a.call && isBlocking(name, command.args)) a.call.untimed();
       // The transaction runs on the connection this MULTI will be written to.
       if (a.call && name === 'multi') r[IN_MULTI] = redis.connectionEpoch + (status === 'ready' || status === 'connect' || status === 'connecting' ? 0 : 1);
       return a;
@@ -186,4 +187,15 @@ function classOf(exports: unknown): { prototype: object } {
   const prototype: unknown = typeof cls === 'function' ? cls.prototype : undefined;
   if (typeof prototype !== 'object' || prototype === null) throw new Error('ioredis: unexpected exports (unsupported version)');
   return { prototype };
+}
+
+/** Commands that wait on the server by design, for as long as their caller asked. */
+const BLOCKING = new Set(['blpop', 'brpop', 'brpoplpush', 'blmove', 'blmpop', 'bzpopmin', 'bzpopmax', 'bzmpop', 'wait', 'waitaof']);
+
+/** True for a blocking command: those above, and XREAD / XREADGROUP with a BLOCK argument. */
+export function isBlocking(name: string, args: ReadonlyArray<unknown> | undefined): boolean {
+  const n = name.toLowerCase();
+  if (BLOCKING.has(n)) return true;
+  if ((n !== 'xread' && n !== 'xreadgroup') || !args) return false;
+  return args.some((a) => typeof a === 'string' && a.toLowerCase() === 'block');
 }

@@ -17,7 +17,12 @@ export function drainRedis(client: object, signal: AbortSignal): Promise<void> |
   const epoch = redis.connectionEpoch;
   return new Promise<void>((resolve, reject) => {
     let connected = false;
+    const restore = watchOwnerClose(redis, () => done(new Error('the ioredis client was closed by its owner during the recovery')));
+    let settled = false;
     const done = (error?: unknown) => {
+      if (settled) return;
+      settled = true;
+      restore.undo();
       redis.off('ready', ready);
       redis.off('end', ended);
       signal.removeEventListener('abort', aborted);
@@ -29,6 +34,11 @@ export function drainRedis(client: object, signal: AbortSignal): Promise<void> |
       if (redis.connectionEpoch !== epoch) done();
     };
     const ended = () => {
+      // The application closed it meanwhile (disconnect(), quit()): it stays closed.
+      if (restore.closedByOwner) {
+        done(new Error('the ioredis client was closed by its owner during the recovery'));
+        return;
+      }
       if (connected) {
         done(new Error('the ioredis client ended instead of reconnecting'));
         return;
@@ -48,4 +58,44 @@ export function drainRedis(client: object, signal: AbortSignal): Promise<void> |
     signal.addEventListener('abort', aborted, { once: true });
     redis.disconnect(true);
   });
+}
+
+/**
+ * Notes, until `undo()`, whether the client's owner closes it (`disconnect()` without reconnect,
+ * `quit()`): ioredis clears its own flag before 'end', so it cannot be read there.
+ */
+function watchOwnerClose(redis: RedisLike, onClose: () => void): { readonly closedByOwner: boolean; undo(): void } {
+  const r = redis as unknown as Record<string, unknown>;
+  const had = { disconnect: Object.hasOwn(r, 'disconnect'), quit: Object.hasOwn(r, 'quit') };
+  const saved = { disconnect: r.disconnect, quit: r.quit };
+  const state = {
+    closedByOwner: false,
+    undo(): void {
+      for (const k of ['disconnect', 'quit'] as const) {
+        if (had[k]) r[k] = saved[k];
+        else delete r[k];
+      }
+    },
+  };
+  const disconnect = saved.disconnect as ((this: unknown, ...a: unknown[]) => unknown) | undefined;
+  const quit = saved.quit as ((this: unknown, ...a: unknown[]) => unknown) | undefined;
+  if (typeof disconnect === 'function') {
+    r.disconnect = function (this: unknown, ...args: unknown[]) {
+      const result = disconnect.apply(this, args);
+      if (args[0] !== true) {
+        state.closedByOwner = true;
+        onClose();
+      }
+      return result;
+    };
+  }
+  if (typeof quit === 'function') {
+    r.quit = function (this: unknown, ...args: unknown[]) {
+      const result = quit.apply(this, args);
+      state.closedByOwner = true;
+      onClose();
+      return result;
+    };
+  }
+  return state;
 }

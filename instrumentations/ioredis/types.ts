@@ -10,6 +10,7 @@ export type RedisStatus = 'wait' | 'connecting' | 'connect' | 'ready' | 'close' 
 /** A queued Redis command (`built/Command.js`). */
 export interface CommandLike {
   name: string;
+  args?: unknown[];
   promise: Promise<unknown>;
   resolve(value: unknown): unknown;
   reject(error: unknown): void;

@@ -151,7 +151,8 @@ export class StatusServer {
         resolve(undefined);
       };
       this.server.once('error', failed);
-      this.server.listen({ host, port }, () => {
+      // exclusive: in a cluster worker, its own port, not a handle shared with the other workers.
+      this.server.listen({ host, port, exclusive: true }, () => {
         this.server.off('error', failed);
         this.server.on('error', (err) => diag.error('otel-self-heal: status server error', err));
         if (this.closing) {

@@ -6,6 +6,7 @@ import type { DbPolicy, DbTarget } from './DbPolicy.js';
 /** A call the breaker let through; settle it exactly once with how it ended. */
 export class DbCall {
   private settled = false;
+  private timeless = false;
   private readonly start: number;
 
   constructor(
@@ -20,6 +21,15 @@ export class DbCall {
     this.start = breaker.options.timed || runtime.observe ? Date.now() : -1;
   }
 
+  /**
+   * The call waits by design (Redis BLPOP, XREAD BLOCK, WAIT): its duration says nothing about the
+   * server, so neither the slow-call rule nor health's latency sees it.
+   */
+  untimed(): this {
+    this.timeless = true;
+    return this;
+  }
+
   get isSettled(): boolean {
     return this.settled;
   }
@@ -31,7 +41,7 @@ export class DbCall {
     if (error !== undefined && error !== null && isCircuitOpenError(error)) return this.release();
     this.settled = true;
     const failed = error !== undefined && error !== null && this.policy.isFailure(error, this.target.destination);
-    const duration = this.start >= 0 ? Date.now() - this.start : 0;
+    const duration = this.start >= 0 && !this.timeless ? Date.now() - this.start : 0;
     const telemetry = this.runtime.telemetry;
     const outer = telemetry.callContext;
     telemetry.callContext = this.ctx;
