@@ -12,6 +12,7 @@ import { createHook } from 'node:async_hooks';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { CircuitBreaker, CircuitBreakerRegistry } from '../dist/index.js';
+import { fmt, table } from './lib.mjs';
 
 if (typeof globalThis.gc !== 'function') {
   console.error('bench/breaker.mjs needs --expose-gc (run it with `npm run bench:breaker`)');
@@ -305,16 +306,6 @@ async function perBreaker() {
 // ---------------------------------------------------------------------------------------------
 // Report
 
-const fmt = (x, digits = 0) =>
-  Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : String(x);
-function table(head, rows) {
-  const cells = [head, ...rows].map((r) => r.map(String));
-  const widths = head.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
-  const line = (r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  console.log(line(cells[0]));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const r of cells.slice(1)) console.log(line(r));
-}
 const row = (rows, name) => rows.find((r) => r.name === name);
 const bar = (label, ok) => console.log(`${label}: ${ok ? 'PASS' : 'FAIL'}`);
 

@@ -25,6 +25,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { quantile, median, seeded, fmt, pct, ratio, table } from './lib.mjs';
 
 const CHILD = fileURLToPath(new URL('./db-child.mjs', import.meta.url));
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -110,23 +111,7 @@ async function closedPort() {
 // ---------------------------------------------------------------------------------------------
 // Measurement
 
-const quantile = (xs, q) => {
-  const a = [...xs].sort((x, y) => x - y);
-  const pos = (a.length - 1) * q;
-  const lo = Math.floor(pos);
-  return a[lo] + (a[Math.ceil(pos)] - a[lo]) * (pos - lo);
-};
-const median = (xs) => quantile(xs, 0.5);
 
-/** A small seeded PRNG (mulberry32): the schedule is random but the same in every run. */
-function seeded(seed) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = seeded(20_260_101);
 
 /**
@@ -165,19 +150,7 @@ async function interleaved(variants, rounds) {
 // ---------------------------------------------------------------------------------------------
 // Report
 
-const fmt = (x, digits = 0) =>
-  Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : String(x);
 const us = (x) => fmt(x, 2);
-const pct = (x) => `${fmt(x * 100, 1)} %`;
-const ratio = (a, b) => (b > 0 && a >= 0 ? `${fmt(a / b, 2)}x` : '—');
-function table(head, rows) {
-  const cells = [head, ...rows].map((r) => r.map(String));
-  const widths = head.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
-  const line = (r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  console.log(line(cells[0]));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const r of cells.slice(1)) console.log(line(r));
-}
 const byKey = (rows, key) => rows.find((r) => r.variant === key);
 const peersOf = (rows) => rows.filter((r) => ['opossum', 'opossum-lean', 'cockatiel'].includes(r.variant));
 const withinNoise = (r) => r.iqr[0] <= 0 && r.iqr[1] >= 0;

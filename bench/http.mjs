@@ -23,6 +23,7 @@ import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { quantile, median, seeded, fmt, pct, ratio, table } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const SELF = fileURLToPath(import.meta.url);
@@ -89,23 +90,7 @@ async function measure(v, n) {
   return { cpu: ((c.user + c.system) * 1000) / n, wall: wall / n };
 }
 
-const quantile = (xs, q) => {
-  const a = [...xs].sort((x, y) => x - y);
-  const pos = (a.length - 1) * q;
-  const lo = Math.floor(pos);
-  return a[lo] + (a[Math.ceil(pos)] - a[lo]) * (pos - lo);
-};
-const median = (xs) => quantile(xs, 0.5);
 
-/** A small seeded PRNG (mulberry32): the schedule is random but the same in every run. */
-function seeded(seed) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Runs every variant `rounds` times, each round in rotated order. The rotation's offset is
@@ -290,18 +275,6 @@ function refusalVariants(label, request, refusedRequest, plugin) {
 // ---------------------------------------------------------------------------------------------
 // Report
 
-const fmt = (x, digits = 0) =>
-  Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : String(x);
-const pct = (x) => `${fmt(x * 100, 1)} %`;
-const ratio = (a, b) => (b > 0 && a >= 0 ? `${fmt(a / b, 2)}x` : '—');
-function table(head, rows) {
-  const cells = [head, ...rows].map((r) => r.map(String));
-  const widths = head.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
-  const line = (r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  console.log(line(cells[0]));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const r of cells.slice(1)) console.log(line(r));
-}
 
 /** Section 1+2 table: per request, overhead over the unpatched request, and ours ÷ each peer. */
 function successTable(rows) {
