@@ -12,7 +12,7 @@ import { createHook } from 'node:async_hooks';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { CircuitBreaker, CircuitBreakerRegistry } from '../dist/index.js';
-import { fmt, table } from './lib.mjs';
+import { fmt, interleavedRounds, median, table } from './lib.mjs';
 
 if (typeof globalThis.gc !== 'function') {
   console.error('bench/breaker.mjs needs --expose-gc (run it with `npm run bench:breaker`)');
@@ -100,12 +100,6 @@ async function measure(loop, n) {
   return { cpu: ((c.user + c.system) * 1000) / n, wall: wall / n };
 }
 
-const median = (xs) => {
-  const a = [...xs].sort((x, y) => x - y);
-  const m = a.length >> 1;
-  return a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2;
-};
-
 /**
  * Runs every variant `ROUNDS` times, rotating the order each round. A variant is
  * `{ name, loop, n }`; the first one is the baseline. Returns per-variant medians of the absolute
@@ -113,26 +107,7 @@ const median = (xs) => {
  */
 async function interleaved(variants) {
   for (const v of variants) await v.loop(Math.max(YIELD_EVERY, Math.floor(v.n / 10))); // warm-up
-  const per = variants.map(() => ({ cpu: [], wall: [], dCpu: [], dWall: [] }));
-  for (let r = 0; r < ROUNDS; r++) {
-    const order = variants.map((_, i) => (i + r) % variants.length);
-    const got = [];
-    for (const i of order) got[i] = await measure(variants[i].loop, variants[i].n);
-    got.forEach((g, i) => {
-      per[i].cpu.push(g.cpu);
-      per[i].wall.push(g.wall);
-      per[i].dCpu.push(g.cpu - got[0].cpu);
-      per[i].dWall.push(g.wall - got[0].wall);
-    });
-  }
-  return variants.map((v, i) => ({
-    name: v.name,
-    n: v.n,
-    cpu: median(per[i].cpu),
-    wall: median(per[i].wall),
-    overCpu: median(per[i].dCpu),
-    overWall: median(per[i].dWall),
-  }));
+  return interleavedRounds(variants, ROUNDS, (v) => measure(v.loop, v.n));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { quantile, median, seeded, fmt, pct, ratio, table } from './lib.mjs';
+import { fmt, interleavedRounds, pct, ratio, seeded, table } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const SELF = fileURLToPath(import.meta.url);
@@ -105,28 +105,7 @@ async function interleaved(variants, rounds) {
   const random = seeded(20_260_101);
   // Warm-up: one untimed pass each (at least WARMUP calls), so every path is optimized before round 1.
   for (const v of variants) await measure(v, Math.max(v.n, WARMUP));
-  const per = variants.map(() => ({ cpu: [], wall: [], dCpu: [], dWall: [] }));
-  for (let r = 0; r < rounds; r++) {
-    const offset = Math.floor(random() * variants.length);
-    const order = variants.map((_, i) => (i + offset) % variants.length);
-    const got = [];
-    for (const i of order) got[i] = await measure(variants[i], variants[i].n);
-    got.forEach((g, i) => {
-      per[i].cpu.push(g.cpu);
-      per[i].wall.push(g.wall);
-      per[i].dCpu.push(g.cpu - got[0].cpu);
-      per[i].dWall.push(g.wall - got[0].wall);
-    });
-  }
-  return variants.map((v, i) => ({
-    name: v.name,
-    n: v.n,
-    cpu: median(per[i].cpu),
-    wall: median(per[i].wall),
-    overCpu: median(per[i].dCpu),
-    overWall: median(per[i].dWall),
-    iqr: [quantile(per[i].dCpu, 0.25), quantile(per[i].dCpu, 0.75)],
-  }));
+  return interleavedRounds(variants, rounds, (v) => measure(v, v.n), () => Math.floor(random() * variants.length));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -33,3 +33,33 @@ export function table(head, rows) {
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of cells.slice(1)) console.log(line(r));
 }
+
+/**
+ * Measures every variant `rounds` times, in an order rotated by `offset(round)` each round, with
+ * `measure(variant)` → `{ cpu, wall }` per call; the first variant is the baseline. Returns per
+ * variant the medians of the per-call cost and of (variant − baseline of the same round), and the
+ * interquartile range of that CPU difference.
+ */
+export async function interleavedRounds(variants, rounds, measure, offset = (r) => r) {
+  const per = variants.map(() => ({ cpu: [], wall: [], dCpu: [], dWall: [] }));
+  for (let r = 0; r < rounds; r++) {
+    const first = offset(r);
+    const got = [];
+    for (const i of variants.map((_, k) => (k + first) % variants.length)) got[i] = await measure(variants[i]);
+    got.forEach((g, i) => {
+      per[i].cpu.push(g.cpu);
+      per[i].wall.push(g.wall);
+      per[i].dCpu.push(g.cpu - got[0].cpu);
+      per[i].dWall.push(g.wall - got[0].wall);
+    });
+  }
+  return variants.map((v, i) => ({
+    name: v.name,
+    n: v.n,
+    cpu: median(per[i].cpu),
+    wall: median(per[i].wall),
+    overCpu: median(per[i].dCpu),
+    overWall: median(per[i].dWall),
+    iqr: [quantile(per[i].dCpu, 0.25), quantile(per[i].dCpu, 0.75)],
+  }));
+}
