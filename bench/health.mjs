@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { HealthMonitor, HealthSpanProcessor, createAnomalyDetector } from '../dist/index.js';
+import { HealthMonitor, HealthSpanProcessor, RedactingSpanProcessor, createAnomalyDetector } from '../dist/index.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const gc = globalThis.gc ?? (() => {});
@@ -26,16 +26,18 @@ function makeProvider(kind) {
   const processors = [];
   if (kind === 'batch') processors.push(new BatchSpanProcessor({ export: (_s, cb) => cb({ code: 0 }), shutdown: async () => {} }, { maxQueueSize: 1 << 20, scheduledDelayMillis: 200 }));
   if (kind === 'health') processors.push(new HealthSpanProcessor(new HealthMonitor(), async () => {}));
+  if (kind === 'redact') processors.push(new RedactingSpanProcessor());
   return new BasicTracerProvider({ spanProcessors: processors });
 }
-const variants = ['none', 'batch', 'health'];
+const variants = ['none', 'batch', 'health', 'redact'];
 const tracers = Object.fromEntries(variants.map((v) => [v, makeProvider(v).getTracer('bench')]));
 const hosts = Array.from({ length: 16 }, (_, i) => `svc-${i}.internal`);
 function spanLoop(tracer, n) {
   for (let i = 0; i < n; i++) {
     const span = tracer.startSpan('GET', {
       kind: SpanKind.CLIENT,
-      attributes: { 'http.request.method': 'GET', 'server.address': hosts[i & 15], 'server.port': 8080, 'url.full': 'http://x/y', 'http.response.status_code': i % 50 ? 200 : 503 },
+      // One in four URLs carries a query (the redactor rewrites those), as a realistic share.
+      attributes: { 'http.request.method': 'GET', 'server.address': hosts[i & 15], 'server.port': 8080, 'url.full': i & 3 ? 'http://x/y' : 'http://x/y?token=abc', 'http.response.status_code': i % 50 ? 200 : 503 },
     });
     if (i % 50 === 0) span.setStatus({ code: SpanStatusCode.ERROR });
     span.end();
@@ -63,11 +65,14 @@ async function spanBench() {
   const over = (v) => median(per[v].map((x, i) => x - base[i]));
   const batch = over('batch');
   const health = over('health');
+  const redact = over('redact');
   console.log('\n1. Span processor cost (CPU ns per CLIENT span, create+end; overhead = median of per-round differences vs no processor)');
   console.log(`   no processor                 ${fmt(median(base))} ns/span`);
   console.log(`   BatchSpanProcessor (no-op)   +${fmt(batch)} ns/span`);
   console.log(`   HealthSpanProcessor          +${fmt(health)} ns/span`);
+  console.log(`   RedactingSpanProcessor       +${fmt(redact)} ns/span (1 URL in 4 with a query to drop)`);
   console.log(`   ratio health / batch: ${(health / batch).toFixed(2)}x   bar <= 1x: ${health <= batch ? 'PASS' : 'FAIL'}`);
+  console.log(`   ratio redact / batch: ${(redact / batch).toFixed(2)}x   bar <= 1x: ${redact <= batch ? 'PASS' : 'FAIL'}`);
 }
 
 // ---------- 2. memory ----------

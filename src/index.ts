@@ -38,7 +38,8 @@ export {
   UndiciBreakerInstrumentation,
 } from '../instrumentations/index.js';
 export type { BreakerRuntime, HttpBreakerOptions, HttpDestination, HttpOutcome } from '../instrumentations/index.js';
-export { BreakerTelemetry } from './telemetry/index.js';
+export { BreakerTelemetry, RedactingSpanProcessor } from './telemetry/index.js';
+export type { RedactionOptions } from './telemetry/index.js';
 export {
   CheckRunner,
   ComponentHealthMonitor,
