@@ -202,7 +202,7 @@ export class SelfHealing {
    */
   private dbPoolTracker(max: number): PoolTracker {
     return {
-      track: (name, client, drain) => {
+      track: (name, client, drain, check) => {
         if (this.stopped) return;
         let component = this.dbPools.get(name);
         if (!component) {
@@ -216,7 +216,7 @@ export class SelfHealing {
           }
           this.dbPools.set(name, component);
         }
-        component.track(client, drain);
+        component.track(client, drain, check);
       },
     };
   }

@@ -1,4 +1,4 @@
-import { admit, DbBreakerInstrumentation, wrapMethod } from '../shared/index.js';
+import { admit, DbBreakerInstrumentation, unguarded, wrapMethod } from '../shared/index.js';
 import type { Admission, DbBreakerInstrumentationConfig, DbCall, DbPolicy, DbTarget, PatchPoint } from '../shared/index.js';
 import { drainRedis } from './drain.js';
 import { isRedisFailure } from './rule.js';
@@ -176,7 +176,7 @@ export class IORedisBreakerInstrumentation extends DbBreakerInstrumentation impl
     const db = typeof o.db === 'number' && Number.isInteger(o.db) && o.db >= 0 ? o.db : 0;
     const target = o.path ? this.policy.target(o.path, undefined, db) : this.policy.target(o.host, o.port, db);
     r[TARGET] = { policy: this.policy, target };
-    if (target !== null) this.runtime.pools?.track(target.name, redis, drainRedis);
+    if (target !== null) this.runtime.pools?.track(target.name, redis, drainRedis, pingRedis);
     return target;
   }
 }
@@ -198,4 +198,9 @@ export function isBlocking(name: string, args: ReadonlyArray<unknown> | undefine
   if (BLOCKING.has(n)) return true;
   if ((n !== 'xread' && n !== 'xreadgroup') || !args) return false;
   return args.some((a) => typeof a === 'string' && a.toLowerCase() === 'block');
+}
+
+/** Recovery's check of a client: PING, outside the breakers. */
+function pingRedis(client: object): Promise<unknown> {
+  return unguarded(() => (client as { ping(): Promise<unknown> }).ping());
 }

@@ -229,3 +229,4 @@ function patchMethods(proto: object, methods: string[]): void {
     if (slot) byMethod.set(method, slot);
   }
 }
+

@@ -1,5 +1,5 @@
 import { SpanKind, context, trace, type Span } from '@opentelemetry/api';
-import { DbBreakerInstrumentation, admit, wrapMethod, type DbBreakerInstrumentationConfig, type DbTarget, type MethodSlot, type PatchPoint } from '../shared/index.js';
+import { DbBreakerInstrumentation, admit, unguarded, wrapMethod, type DbBreakerInstrumentationConfig, type DbTarget, type MethodSlot, type PatchPoint } from '../shared/index.js';
 import { captureConnectionParameters, poolParameters } from './destination.js';
 import { isPgFailure } from './failure.js';
 import { drainPool } from './pool.js';
@@ -193,7 +193,7 @@ export class PgBreakerInstrumentation extends DbBreakerInstrumentation {
       try {
         const p = pool ? poolParameters((owner as { options?: unknown }).options) : (owner as PgClient).connectionParameters;
         if (p) t = this.policy.target(p.host, p.port, p.database);
-        if (t && pool) this.runtime.pools?.track(t.name, owner, drainPool);
+        if (t && pool) this.runtime.pools?.track(t.name, owner, drainPool, checkPool);
       } catch (err) {
         // A malformed connection string: pg reports it its own way when the pool makes a client.
         this._diag.debug('otel-self-heal: no pg destination; the calls go through unguarded', err);
@@ -230,4 +230,30 @@ function slotKey(proto: object, key: string, method: string): string {
   let id = protoIds.get(proto);
   if (id === undefined) protoIds.set(proto, (id = nextProtoId++));
   return `${key}.${method}#${id}`;
+}
+
+interface CheckClient {
+  connect(): Promise<unknown>;
+  query(sql: string): Promise<unknown>;
+  end(): Promise<unknown>;
+  on(event: 'error', listener: () => void): unknown;
+}
+
+/**
+ * Recovery's check of a pool: `SELECT 1` on a client of its own made with the pool's options
+ * (so the pool is left as the restart left it), outside the breakers.
+ */
+function checkPool(pool: object): Promise<unknown> {
+  const p = pool as { Client?: new (options: unknown) => CheckClient; options?: unknown };
+  if (typeof p.Client !== 'function') return Promise.reject(new Error('the pool has no Client class to check with'));
+  const client = new p.Client(p.options);
+  client.on('error', () => undefined);
+  return unguarded(async () => {
+    try {
+      await client.connect();
+      return await client.query('SELECT 1');
+    } finally {
+      client.end().catch(() => undefined);
+    }
+  });
 }

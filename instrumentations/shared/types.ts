@@ -58,7 +58,16 @@ export interface BreakerRuntime {
 
 /** Learns which client objects talk to a destination, and how to drain each. */
 export interface PoolTracker {
-  track(name: string, client: object, drain: (client: object, signal: AbortSignal) => void | Promise<void>): void;
+  /**
+   * `check` asks the server something trivial on the client (`SELECT 1`, `PING`), outside the
+   * breakers; recovery uses it to confirm a restart.
+   */
+  track(
+    name: string,
+    client: object,
+    drain: (client: object, signal: AbortSignal) => void | Promise<void>,
+    check?: (client: object) => Promise<unknown>,
+  ): void;
 }
 
 export interface HttpBreakerInstrumentationConfig extends HttpBreakerOptions {

@@ -144,6 +144,11 @@ export class RecoveryManager implements AsyncDisposable {
   }
 
   /** Adds (or replaces) the plan for its failure type; validated first, so a bad plan changes nothing. */
+  /** The registered component of that name (the plugin registers one per guarded HTTP and database destination). */
+  component(name: string): SelfHealingComponent | undefined {
+    return this.components.get(name);
+  }
+
   addPlan(plan: RecoveryPlan): ResolvedRecoveryPlan {
     return this.planTable.add(plan);
   }

@@ -209,3 +209,21 @@ describe('database breaker overrides', () => {
     }
   });
 });
+
+describe('DbPoolComponent checks', () => {
+  it('has checkHealth only once a client with a check is tracked, and reads the check on the latest live one', async () => {
+    const component = new DbPoolComponent('redis://h:1/0');
+    component.track({ id: 'no-check' }, () => undefined);
+    expect(component.checkHealth).toBeUndefined();
+    let answer: Promise<unknown> = Promise.resolve('PONG');
+    const client = { id: 'c' };
+    component.track(client, () => undefined, () => answer);
+    const signal = new AbortController().signal;
+    expect(await component.checkHealth!(signal)).toEqual({ kind: 'healthy' });
+    answer = Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+    expect(await component.checkHealth!(signal)).toEqual({ kind: 'failed', reason: 'check query failed: ECONNREFUSED' });
+    answer = new Promise(() => undefined); // hangs: the verification's signal ends it
+    const timeout = AbortSignal.timeout(50);
+    await expect(component.checkHealth!(timeout)).resolves.toMatchObject({ kind: 'failed' });
+  });
+});

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { context, trace, type Context, type Span, type SpanContext } from '@opentelemetry/api';
 import { CircuitOpenError, REJECTED, isCircuitOpenError, type CircuitBreaker } from '../../../src/breaker/index.js';
 import type { BreakerRuntime } from '../types.js';
@@ -28,6 +29,13 @@ export class DbCall {
   untimed(): this {
     this.timeless = true;
     return this;
+  }
+
+  /** A call outside the breakers (see {@link unguarded}): settling it records nothing. */
+  static inert(target: DbTarget): DbCall {
+    const call = Object.create(DbCall.prototype) as DbCall;
+    Object.assign(call, { settled: true, timeless: true, start: -1, target });
+    return call;
   }
 
   get isSettled(): boolean {
@@ -62,6 +70,18 @@ export class DbCall {
   }
 }
 
+// Its own async store, not the OTel context: it must work with no context manager registered.
+const unguardedCalls = new AsyncLocalStorage<true>();
+
+/**
+ * Runs `fn` with its database calls (and those they lead to, such as a pool's connect) outside
+ * the breakers, neither refused nor counted: the plugin's own health checks, which must reach a
+ * server whose breaker is open.
+ */
+export function unguarded<T>(fn: () => T): T {
+  return unguardedCalls.run(true, fn);
+}
+
 /** What {@link admit} decided: go ahead with a {@link DbCall}, or fail with the error. */
 export type Admission = { call: DbCall; refused?: undefined } | { call?: undefined; refused: CircuitOpenError };
 
@@ -71,6 +91,7 @@ export type Admission = { call: DbCall; refused?: undefined } | { call?: undefin
  * with through the client's own error path.
  */
 export function admit(runtime: BreakerRuntime, policy: DbPolicy, target: DbTarget, operation: string, callSpan?: Span, ctx: Context = context.active()): Admission {
+  if (unguardedCalls.getStore() === true) return { call: DbCall.inert(target) };
   const breaker = runtime.registry.get(target.name);
   const permit = breaker.tryAcquire();
   if (permit === REJECTED) {

@@ -1,6 +1,6 @@
 export { DbBreakerInstrumentation } from './DbBreakerInstrumentation.js';
 export type { PatchPoint } from './DbBreakerInstrumentation.js';
-export { DbCall, admit } from './DbCall.js';
+export { DbCall, admit, unguarded } from './DbCall.js';
 export type { Admission } from './DbCall.js';
 export { DbPolicy, dbName } from './DbPolicy.js';
 export type { DbTarget } from './DbPolicy.js';
