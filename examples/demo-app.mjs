@@ -1,31 +1,5 @@
-import http from 'node:http';
 import { getSelfHealing, isCircuitOpenError } from 'otel-self-heal';
-
-/** A downstream on 127.0.0.1 whose behaviour the demo switches between healthy and failing. */
-async function startDownstream(name) {
-  const state = { failing: false, hits: 0 };
-  const server = http.createServer((req, res) => {
-    state.hits++;
-    if (!state.failing) return res.end(JSON.stringify({ name, ok: true }));
-    // Failing: mostly 503s, sometimes a dropped connection.
-    if (state.hits % 4 === 0) return req.socket.destroy();
-    res.statusCode = 503;
-    res.end('unavailable');
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { name, state, server, url: `http://127.0.0.1:${server.address().port}` };
-}
-
-function httpGet(url) {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode));
-      })
-      .on('error', reject);
-  });
-}
+import { httpGet, startDownstream } from './downstream.mjs';
 
 export async function runDemo({ seconds }) {
   const inventory = await startDownstream('inventory');
