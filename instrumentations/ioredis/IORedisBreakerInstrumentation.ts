@@ -42,7 +42,9 @@ export class IORedisBreakerInstrumentation extends DbBreakerInstrumentation impl
 
   protected patchPoints(): PatchPoint[] {
     return [
-      { module: 'ioredis', file: 'built/Redis.js', versions: VERSIONS, patch: (exports) => this.patchRedis(exports) },
+      // restack: the official instrumentation wraps sendCommand and connect from its hook on the
+      // package's main module, which runs after this file's hook.
+      { module: 'ioredis', file: 'built/Redis.js', versions: VERSIONS, restack: true, patch: (exports) => this.wrapRedis(classOf(exports).prototype) },
       { module: 'ioredis', file: 'built/Pipeline.js', versions: VERSIONS, patch: (exports) => this.wrap(classOf(exports).prototype, 'exec', execWrapper) },
       {
         module: 'ioredis',
@@ -131,24 +133,6 @@ export class IORedisBreakerInstrumentation extends DbBreakerInstrumentation impl
       if (error && this.policy.isFailure(error, call.target.destination)) return error;
     }
     return undefined;
-  }
-
-  private patchRedis(exports: unknown): void {
-    const proto = classOf(exports).prototype;
-    this.wrapRedis(proto);
-    // The official ioredis instrumentation wraps sendCommand and connect from its hook on the
-    // package's main module, which runs after this file's hook: once that require is over, go
-    // back on top, so that refused commands never reach it (it would end their spans as
-    // failed Redis calls, which health would count against the server).
-    process.nextTick(() => {
-      try {
-        if (!this.enabled) return;
-        this.wrapRedis(proto);
-        this.activate(true);
-      } catch (err) {
-        this._diag.error('otel-self-heal: could not re-wrap ioredis', err);
-      }
-    });
   }
 
   private wrapRedis(proto: object): void {

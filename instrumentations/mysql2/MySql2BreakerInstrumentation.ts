@@ -77,7 +77,8 @@ export class MySql2BreakerInstrumentation extends DbBreakerInstrumentation {
 
   protected patchPoints(): PatchPoint[] {
     return [
-      { module: 'mysql2', file: 'lib/connection.js', versions: VERSIONS, patch: (exports) => this.patchConnection(exports) },
+      // restack: the official instrumentation wraps query/execute when this same file has loaded, maybe after us.
+      { module: 'mysql2', file: 'lib/connection.js', versions: VERSIONS, restack: true, patch: (exports) => patchOwner(exports, ['query', 'execute', 'addCommand']) },
       { module: 'mysql2', file: 'lib/pool.js', versions: VERSIONS, patch: (exports) => patchOwner(exports, ['getConnection']) },
     ];
   }
@@ -89,21 +90,6 @@ export class MySql2BreakerInstrumentation extends DbBreakerInstrumentation {
         else if (slot.active === this) slot.active = undefined;
       }
     }
-  }
-
-  private patchConnection(exports: unknown): void {
-    const proto = patchOwner(exports, ['query', 'execute', 'addCommand']);
-    // The official instrumentation wraps query/execute when this same file has loaded, maybe
-    // after us. Once the require is over, go back on top: refused calls then make no official
-    // span, which health would count as the server's failure.
-    process.nextTick(() => {
-      try {
-        patchMethods(proto, ['query', 'execute']);
-        this.activate(this.enabled);
-      } catch (err) {
-        this._diag.error('otel-self-heal: could not re-wrap mysql2 query/execute', err);
-      }
-    });
   }
 
   /** @internal A `query`/`execute` call on a connection. */

@@ -22,6 +22,13 @@ export interface PatchPoint {
   main?: boolean;
   /** Supported versions (semver ranges). */
   versions: string[];
+  /**
+   * Patch once more on the next tick, after the require that loaded the file is over: an
+   * official instrumentation hooked on the package's main module wraps the same methods after
+   * us, and a refused call must not reach its wrapper (it would end the call's span as a plain
+   * failure, which health would count against the server). `wrapMethod` goes back on top.
+   */
+  restack?: boolean;
   /** Wraps what the file exports (idempotent: see `wrapMethod`). */
   patch(exports: unknown): void;
 }
@@ -77,13 +84,14 @@ export abstract class DbBreakerInstrumentation extends BreakerInstrumentation<Db
     InstrumentationBase.prototype.disable.call(this);
   }
 
-  private safePatch(p: PatchPoint, exports: unknown): void {
+  private safePatch(p: PatchPoint, exports: unknown, again = p.restack === true): void {
     try {
       p.patch(exports);
       this.activate(this.enabled);
     } catch (err) {
       this._diag.error(`otel-self-heal: could not guard ${p.module}; its calls go through unguarded`, err);
     }
+    if (again) process.nextTick(() => this.enabled && this.safePatch(p, exports, false));
   }
 }
 
