@@ -79,8 +79,24 @@ const unguardedCalls = new AsyncLocalStorage<true>();
  * server whose breaker is open.
  */
 export function unguarded<T>(fn: () => T): T {
-  return unguardedCalls.run(true, fn);
+  pendingUnguarded++;
+  let result: T;
+  try {
+    result = unguardedCalls.run(true, fn);
+  } catch (err) {
+    pendingUnguarded--;
+    throw err;
+  }
+  if (result instanceof Promise) result.then(done, done);
+  else pendingUnguarded--;
+  return result;
 }
+
+/** Unguarded work still running: while there is none, `admit` skips the async-store lookup. */
+let pendingUnguarded = 0;
+const done = (): void => {
+  pendingUnguarded--;
+};
 
 /** What {@link admit} decided: go ahead with a {@link DbCall}, or fail with the error. */
 export type Admission = { call: DbCall; refused?: undefined } | { call?: undefined; refused: CircuitOpenError };
@@ -91,7 +107,7 @@ export type Admission = { call: DbCall; refused?: undefined } | { call?: undefin
  * with through the client's own error path.
  */
 export function admit(runtime: BreakerRuntime, policy: DbPolicy, target: DbTarget, operation: string, callSpan?: Span, ctx: Context = context.active()): Admission {
-  if (unguardedCalls.getStore() === true) return { call: DbCall.inert(target) };
+  if (pendingUnguarded > 0 && unguardedCalls.getStore() === true) return { call: DbCall.inert(target) };
   const breaker = runtime.registry.get(target.name);
   const permit = breaker.tryAcquire();
   if (permit === REJECTED) {
